@@ -1,0 +1,444 @@
+//! Decoding: one framed record (a line or a JSON document) into zero or more audit events.
+//!
+//! The format is recognised by content, record by record. The native Event is tried first and
+//! parsed once (the hot path); anything else is parsed again as an envelope and dispatched to the
+//! cloud format it belongs to. Envelopes nest (a `log` wrapper around an AKS record whose
+//! `properties.log` holds the Event as a string), so dispatch recurses, to a fixed depth.
+
+mod aks;
+mod eks;
+mod gke;
+
+use crate::event::{AuditEvent, Decoded, Envelope, Origin, Platform, SourceFormat};
+use serde::Deserialize;
+use sonic_rs::{JsonType, JsonValueTrait, LazyValue};
+use std::borrow::Cow;
+use std::fmt;
+
+/// Envelopes nest at most this deep; deeper records are rejected rather than recursed into.
+const MAX_DEPTH: u8 = 6;
+
+/// Why a record was not decoded. The summary counts by this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectReason {
+    /// Not JSON and not a recognised text framing.
+    NotJson,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// Valid JSON that is no audit event nor a known envelope.
+    NotAuditEvent,
+    /// An audit event or envelope with a field of the wrong type.
+    InvalidField,
+    /// A JSON document cut off before its end.
+    Incomplete,
+    /// Longer than the configured record limit.
+    TooLarge,
+    /// A file whose content is binary.
+    Binary,
+    /// The input could not be read to its end (I/O error, truncated compression).
+    ReadError,
+    /// Envelopes nested deeper than credwatch follows.
+    TooDeep,
+}
+
+impl RejectReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::NotJson => "not_json",
+            RejectReason::InvalidUtf8 => "invalid_utf8",
+            RejectReason::NotAuditEvent => "not_audit_event",
+            RejectReason::InvalidField => "invalid_field",
+            RejectReason::Incomplete => "incomplete",
+            RejectReason::TooLarge => "too_large",
+            RejectReason::Binary => "binary",
+            RejectReason::ReadError => "read_error",
+            RejectReason::TooDeep => "too_deep",
+        }
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Records that are understood but hold no audit event, counted rather than rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    /// CloudWatch Logs subscription health check.
+    CloudWatchControlMessage,
+    /// A CloudWatch log event from another EKS control-plane stream (authenticator, scheduler…).
+    EksNonAuditStream,
+    /// A batch with no items.
+    EmptyBatch,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::CloudWatchControlMessage => "cloudwatch_control_message",
+            SkipReason::EksNonAuditStream => "eks_non_audit_stream",
+            SkipReason::EmptyBatch => "empty_batch",
+        }
+    }
+}
+
+/// Receives what decoding finds. Generic so the hot path is monomorphized.
+pub trait Sink {
+    fn event(&mut self, decoded: &Decoded<'_, '_>);
+    fn reject(&mut self, origin: &Origin<'_>, reason: RejectReason, detail: &str);
+    fn skip(&mut self, origin: &Origin<'_>, reason: SkipReason);
+}
+
+/// Decoding settings that hold for a whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Decoder {
+    /// `--cluster`: labels events whose source does not name a cluster.
+    pub default_cluster: Option<String>,
+}
+
+/// What the enclosing envelopes have said so far about the records inside them.
+#[derive(Clone)]
+struct Ctx<'c> {
+    origin: Origin<'c>,
+    cluster: Option<Cow<'c, str>>,
+    format: Option<SourceFormat>,
+    envelope_time: Option<Cow<'c, str>>,
+    depth: u8,
+}
+
+impl<'c> Ctx<'c> {
+    /// The context for a record nested in this one, in `format`; cloud formats override generic
+    /// containers, never the other way round.
+    fn nested(&self, format: SourceFormat) -> Ctx<'c> {
+        let mut child = self.clone();
+        child.depth += 1;
+        child.format = match self.format {
+            Some(outer) if format.is_generic() || !outer.is_generic() => Some(outer),
+            _ => Some(format),
+        };
+        child
+    }
+
+    fn item(mut self, index: usize) -> Self {
+        self.origin.item = Some(u32::try_from(index + 1).unwrap_or(u32::MAX));
+        self
+    }
+}
+
+impl Decoder {
+    pub fn new(default_cluster: Option<String>) -> Self {
+        Decoder { default_cluster }
+    }
+
+    /// Decodes one framed record found at `source:line`.
+    pub fn decode_record<S: Sink>(&self, record: &[u8], source: &str, line: u64, sink: &mut S) {
+        let ctx = Ctx {
+            origin: Origin { source, line, item: None },
+            cluster: None,
+            format: None,
+            envelope_time: None,
+            depth: 0,
+        };
+        self.decode_value(record, &ctx, sink);
+    }
+
+    fn decode_value<S: Sink>(&self, record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
+        if ctx.depth > MAX_DEPTH {
+            sink.reject(&ctx.origin, RejectReason::TooDeep, "envelopes nested too deep");
+            return;
+        }
+        let trimmed = record.trim_ascii();
+        match trimmed.first() {
+            Some(b'{') => self.decode_object(trimmed, ctx, sink),
+            Some(b'[') => self.decode_array(trimmed, ctx, sink),
+            Some(b) if b.is_ascii_digit() => self.decode_export_line(trimmed, ctx, sink),
+            _ => reject_text(trimmed, ctx, sink),
+        }
+    }
+
+    fn decode_object<S: Sink>(&self, record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
+        // Hot path: a native Event, parsed once into the typed borrowed struct.
+        let native_error = match sonic_rs::from_slice::<AuditEvent>(record) {
+            Ok(event) if event.looks_like_event() => {
+                let format = ctx.format.unwrap_or(SourceFormat::K8sAudit);
+                self.emit(&event, ctx, format, sink);
+                return;
+            }
+            Ok(_) => None,
+            Err(e) => {
+                if !e.is_unmatched_type() {
+                    let (reason, detail) = classify_json_error(&e, record);
+                    sink.reject(&ctx.origin, reason, &detail);
+                    return;
+                }
+                Some(e)
+            }
+        };
+        let wrapper = match sonic_rs::from_slice::<Wrapper>(record) {
+            Ok(w) => w,
+            Err(e) => {
+                // The record is JSON but neither an Event nor an envelope we know in shape.
+                let detail = short_error(native_error.as_ref().unwrap_or(&e));
+                sink.reject(&ctx.origin, RejectReason::InvalidField, &detail);
+                return;
+            }
+        };
+        self.decode_wrapper(&wrapper, record, native_error, ctx, sink);
+    }
+
+    fn decode_wrapper<S: Sink>(
+        &self,
+        w: &Wrapper<'_>,
+        record: &[u8],
+        native_error: Option<sonic_rs::Error>,
+        ctx: &Ctx<'_>,
+        sink: &mut S,
+    ) {
+        if let Some(items) = &w.items {
+            if w.kind.as_ref().and_then(|k| k.as_str()) == Some("EventList") || w.kind.is_none() {
+                return self.decode_items(items, ctx.nested(SourceFormat::K8sEventList), sink);
+            }
+        }
+        if w.message_type.is_some() || w.log_events.is_some() {
+            return eks::decode_subscription(self, w, ctx, sink);
+        }
+        if let Some(events) = &w.events {
+            return eks::decode_filter_output(self, events, ctx, sink);
+        }
+        if w.message.is_some() && (w.timestamp.is_some() || w.log_stream_name.is_some()) {
+            return eks::decode_log_event(self, w, ctx, sink);
+        }
+        if w.proto_payload.is_some() {
+            return gke::decode_log_entry(self, record, ctx, sink);
+        }
+        if let Some(category) = &w.category {
+            return aks::decode_record(self, category, w, ctx, sink);
+        }
+        if let Some(records) = &w.records {
+            return self.decode_items(records, ctx.nested(SourceFormat::AksDiagnostic), sink);
+        }
+        if let Some(log) = &w.log {
+            return self.decode_embedded(log, ctx.nested(SourceFormat::LogWrapper), sink);
+        }
+        let keys = describe_keys(record);
+        match native_error {
+            Some(e) if has_event_shape(record) => {
+                let detail = format!("audit event with a field of the wrong type: {}", short_error(&e));
+                sink.reject(&ctx.origin, RejectReason::InvalidField, &detail);
+            }
+            Some(e) => {
+                let detail = format!("no audit event or known envelope ({keys}); {}", short_error(&e));
+                sink.reject(&ctx.origin, RejectReason::NotAuditEvent, &detail);
+            }
+            None => {
+                let detail = format!("no audit event or known envelope ({keys})");
+                sink.reject(&ctx.origin, RejectReason::NotAuditEvent, &detail);
+            }
+        }
+    }
+
+    fn decode_array<S: Sink>(&self, record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
+        match sonic_rs::from_slice::<LazyValue>(record) {
+            Ok(items) => self.decode_items(&items, ctx.nested(SourceFormat::JsonArray), sink),
+            Err(e) => {
+                let (reason, detail) = classify_json_error(&e, record);
+                sink.reject(&ctx.origin, reason, &detail);
+            }
+        }
+    }
+
+    /// Decodes each element of a JSON array as a record of its own; a bad element is reported
+    /// with its index and the others survive.
+    fn decode_items<S: Sink>(&self, items: &LazyValue<'_>, ctx: Ctx<'_>, sink: &mut S) {
+        let Some(iter) = items.clone().into_array_iter() else {
+            sink.reject(&ctx.origin, RejectReason::InvalidField, "batch items are not an array");
+            return;
+        };
+        let mut seen = 0;
+        for (index, item) in iter.enumerate() {
+            seen += 1;
+            let item_ctx = ctx.clone().item(index);
+            match item {
+                Ok(value) => self.decode_embedded(&value, item_ctx, sink),
+                Err(e) => {
+                    sink.reject(&item_ctx.origin, RejectReason::NotJson, &e.to_string());
+                    return;
+                }
+            }
+        }
+        if seen == 0 {
+            sink.skip(&ctx.origin, SkipReason::EmptyBatch);
+        }
+    }
+
+    /// A record embedded in an envelope, either as a JSON value or as a string holding JSON.
+    fn decode_embedded<S: Sink>(&self, value: &LazyValue<'_>, ctx: Ctx<'_>, sink: &mut S) {
+        match value.get_type() {
+            JsonType::String => match value.as_str() {
+                Some(text) => self.decode_value(text.as_bytes(), &ctx, sink),
+                None => sink.reject(&ctx.origin, RejectReason::InvalidField, "unreadable string"),
+            },
+            JsonType::Object | JsonType::Array => {
+                let raw = value.as_raw_str();
+                self.decode_value(raw.as_bytes(), &ctx, sink)
+            }
+            other => sink.reject(
+                &ctx.origin,
+                RejectReason::NotAuditEvent,
+                &format!("embedded record is a {other:?}, not an object"),
+            ),
+        }
+    }
+
+    /// CloudWatch export text: `<timestamp> <message>`.
+    fn decode_export_line<S: Sink>(&self, record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
+        let split = memchr::memchr(b' ', record);
+        let (stamp, rest) = match split {
+            Some(at) => (&record[..at], record[at + 1..].trim_ascii_start()),
+            None => (record, &record[..0]),
+        };
+        let stamp = std::str::from_utf8(stamp).ok();
+        let is_time = stamp.is_some_and(|s| crate::event::normalize_timestamp(s).is_some());
+        if !is_time || !rest.starts_with(b"{") {
+            return reject_text(record, ctx, sink);
+        }
+        let mut child = ctx.nested(SourceFormat::EksExportText);
+        child.envelope_time = stamp.map(|s| Cow::Owned(s.to_owned()));
+        self.decode_value(rest, &child, sink);
+    }
+
+    /// Hands a decoded event to the sink with its envelope.
+    fn emit<S: Sink>(&self, event: &AuditEvent<'_>, ctx: &Ctx<'_>, format: SourceFormat, sink: &mut S) {
+        let cluster = ctx
+            .cluster
+            .clone()
+            .or_else(|| self.default_cluster.as_deref().map(Cow::Borrowed));
+        let envelope = Envelope {
+            platform: Platform::Kubernetes,
+            cluster,
+            format,
+            envelope_time: ctx.envelope_time.clone(),
+        };
+        sink.event(&Decoded { event, envelope: &envelope, origin: &ctx.origin });
+    }
+}
+
+/// Every top-level key any envelope uses, parsed lazily; unknown keys are skipped.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Wrapper<'a> {
+    #[serde(borrow, default)]
+    kind: Option<LazyValue<'a>>,
+    #[serde(borrow, default)]
+    items: Option<LazyValue<'a>>,
+    // CloudWatch Logs (EKS)
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    message_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    log_group: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    log_group_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    log_stream: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    log_stream_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    log_events: Option<LazyValue<'a>>,
+    #[serde(borrow, default)]
+    events: Option<LazyValue<'a>>,
+    #[serde(borrow, default)]
+    message: Option<LazyValue<'a>>,
+    #[serde(borrow, default)]
+    timestamp: Option<LazyValue<'a>>,
+    // Cloud Logging (GKE)
+    #[serde(borrow, default)]
+    proto_payload: Option<LazyValue<'a>>,
+    // Azure diagnostics (AKS)
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    category: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    properties: Option<LazyValue<'a>>,
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str", rename = "resourceId")]
+    resource_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    records: Option<LazyValue<'a>>,
+    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    time: Option<Cow<'a, str>>,
+    // Container log collectors and test harnesses
+    #[serde(borrow, default)]
+    log: Option<LazyValue<'a>>,
+}
+
+/// Says what a JSON error means for the user: bad bytes, a cut-off document or bad syntax.
+fn classify_json_error(e: &sonic_rs::Error, record: &[u8]) -> (RejectReason, String) {
+    if let Err(u) = std::str::from_utf8(record) {
+        return (RejectReason::InvalidUtf8, format!("invalid UTF-8 at byte {}", u.valid_up_to()));
+    }
+    if e.is_eof() {
+        return (RejectReason::Incomplete, format!("JSON ends early: {}", short_error(e)));
+    }
+    if e.is_unmatched_type() {
+        return (RejectReason::InvalidField, short_error(e));
+    }
+    (RejectReason::NotJson, format!("invalid JSON: {}", short_error(e)))
+}
+
+/// sonic-rs errors quote the surrounding input; keep the message, drop the quoted bytes so no
+/// record content (which may hold a credential) reaches the diagnostics.
+fn short_error(e: &sonic_rs::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("");
+    format!("{first} (byte {})", e.offset())
+}
+
+fn reject_text<S: Sink>(record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
+    if let Err(e) = std::str::from_utf8(record) {
+        let detail = format!("invalid UTF-8 at byte {}", e.valid_up_to());
+        return sink.reject(&ctx.origin, RejectReason::InvalidUtf8, &detail);
+    }
+    let detail = match ctx.format {
+        Some(format) if ctx.depth > 0 => format!("{format} record holds a text line, not an audit event"),
+        _ => "not JSON (a text line)".to_owned(),
+    };
+    sink.reject(&ctx.origin, RejectReason::NotJson, &detail);
+}
+
+/// Says an object is meant as an audit event (`kind: Event`, or a `verb`), so a field of the
+/// wrong type is a broken event rather than some other JSON.
+fn has_event_shape(record: &[u8]) -> bool {
+    let kind = sonic_rs::get_from_slice(record, &["kind"]).ok();
+    kind.as_ref().and_then(|k| k.as_str()) == Some("Event")
+        || sonic_rs::get_from_slice(record, &["verb"]).is_ok()
+}
+
+/// Names the first top-level keys of a JSON object, to say what a rejected record looked like
+/// without quoting its values.
+fn describe_keys(record: &[u8]) -> String {
+    let Ok(iter) = std::str::from_utf8(record).map(sonic_rs::to_object_iter) else {
+        return "unreadable".into();
+    };
+    let mut keys = Vec::new();
+    for entry in iter.take(6) {
+        match entry {
+            Ok((key, _)) => keys.push(key.into_owned()),
+            Err(_) => break,
+        }
+    }
+    if keys.is_empty() {
+        "empty object".into()
+    } else {
+        format!("keys: {}", keys.join(", "))
+    }
+}
+
+/// `logGroup` `/aws/eks/<cluster>/cluster` names the cluster.
+fn eks_cluster_from_log_group(group: &str) -> Option<&str> {
+    let rest = group.strip_prefix("/aws/eks/")?;
+    let (name, tail) = rest.split_once('/')?;
+    (tail == "cluster" && !name.is_empty()).then_some(name)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,282 @@
+//! Redaction: the one function every output goes through before a credential could reach it.
+//!
+//! A credential value is replaced by `[REDACTED type=<kind> len=<n> fp=<8 hex>]`: its kind and
+//! length stay, and a fingerprint (HMAC-SHA256 under a per-installation key, first 8 hex digits)
+//! lets an analyst see that two events carried the same secret without seeing it.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use sonic_rs::{JsonValueMutTrait, JsonValueTrait, Value};
+use std::io;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+const KEY_LEN: usize = 32;
+
+/// What kind of credential a redacted value was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A value of a Secret's `data` or `stringData`.
+    SecretData,
+    /// A Secret manifest kept in the last-applied-configuration annotation.
+    SecretManifest,
+    /// A bearer or service-account token (TokenReview, TokenRequest).
+    Token,
+    /// A field named like a password or private key.
+    Password,
+}
+
+impl CredentialKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::SecretData => "secret_data",
+            CredentialKind::SecretManifest => "secret_manifest",
+            CredentialKind::Token => "token",
+            CredentialKind::Password => "password",
+        }
+    }
+}
+
+/// Keys whose string values are credentials wherever they appear.
+const CREDENTIAL_KEYS: &[(&str, CredentialKind)] = &[
+    ("token", CredentialKind::Token),
+    ("bearerToken", CredentialKind::Token),
+    ("access_token", CredentialKind::Token),
+    ("refresh_token", CredentialKind::Token),
+    ("id-token", CredentialKind::Token),
+    ("password", CredentialKind::Password),
+    ("client-key-data", CredentialKind::Password),
+];
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Holds the fingerprint key, loaded on first use.
+pub struct Redactor {
+    key_path: Option<PathBuf>,
+    key: OnceLock<[u8; KEY_LEN]>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("fingerprint key {path}: {source}")]
+    Io { path: String, source: io::Error },
+    #[error("fingerprint key {path}: expected {KEY_LEN} bytes, found {found}")]
+    Length { path: String, found: usize },
+    #[error("no randomness for a fingerprint key: {0}")]
+    Random(String),
+}
+
+impl Redactor {
+    /// The installation's key file: `$CREDWATCH_KEY_FILE`, else
+    /// `$XDG_STATE_HOME/credwatch/fingerprint.key`, else `~/.local/state/credwatch/fingerprint.key`.
+    pub fn from_env() -> Self {
+        let key_path = std::env::var_os("CREDWATCH_KEY_FILE").map(PathBuf::from).or_else(|| {
+            let state = std::env::var_os("XDG_STATE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+            Some(state.join("credwatch/fingerprint.key"))
+        });
+        Redactor { key_path, key: OnceLock::new() }
+    }
+
+    /// A redactor with a fixed key, for tests and embedding.
+    pub fn with_key(key: [u8; KEY_LEN]) -> Self {
+        let lock = OnceLock::new();
+        let _ = lock.set(key);
+        Redactor { key_path: None, key: lock }
+    }
+
+    fn key(&self) -> &[u8; KEY_LEN] {
+        self.key.get_or_init(|| match self.key_path.as_ref().map(load_or_create_key) {
+            Some(Ok(key)) => key,
+            failure => {
+                if let Some(Err(e)) = failure {
+                    eprintln!(
+                        "credwatch: warning: {e}; fingerprints in this run use a one-off key and will not match other runs"
+                    );
+                }
+                let mut key = [0u8; KEY_LEN];
+                // Without randomness a constant key still hides values; only matching across
+                // runs is lost, which the warning above says.
+                let _ = getrandom::fill(&mut key);
+                key
+            }
+        })
+    }
+
+    /// Replaces one credential value by its redacted form.
+    pub fn redact(&self, kind: CredentialKind, value: &str) -> String {
+        format!("[REDACTED type={} len={} fp={}]", kind.as_str(), value.chars().count(), self.fingerprint(value))
+    }
+
+    /// First 8 hex digits of HMAC-SHA256(key, value).
+    pub fn fingerprint(&self, value: &str) -> String {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.key()) else {
+            return "00000000".to_owned(); // unreachable: HMAC takes keys of any length
+        };
+        mac.update(value.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Redacts the credentials a Kubernetes request or response body can carry: the data of
+    /// Secrets (and SecretLists, and any body sent to the `secrets` resource), their
+    /// last-applied manifests, TokenReview and TokenRequest tokens, and password- or token-named
+    /// fields anywhere.
+    pub fn redact_body(&self, body: &mut Value, resource: Option<&str>) {
+        self.walk(body, resource == Some("secrets"));
+    }
+
+    fn walk(&self, value: &mut Value, secret_context: bool) {
+        if let Some(items) = value.as_array_mut() {
+            for item in items.iter_mut() {
+                self.walk(item, secret_context);
+            }
+            return;
+        }
+        let kind = value.get("kind").and_then(|k| k.as_str()).map(str::to_owned);
+        let Some(object) = value.as_object_mut() else { return };
+        let is_secret = match kind.as_deref() {
+            Some("Secret") => true,
+            Some("SecretList") | Some("List") | None => secret_context,
+            Some(_) => false,
+        };
+        if is_secret {
+            for field in ["data", "stringData"] {
+                if let Some(data) = object.get_mut(&field).and_then(|d| d.as_object_mut()) {
+                    for (_, v) in data.iter_mut() {
+                        self.replace(v, CredentialKind::SecretData);
+                    }
+                }
+            }
+            if let Some(annotations) = object
+                .get_mut(&"metadata")
+                .and_then(|m| m.as_object_mut())
+                .and_then(|m| m.get_mut(&"annotations"))
+                .and_then(|a| a.as_object_mut())
+            {
+                if let Some(v) = annotations.get_mut(&LAST_APPLIED) {
+                    self.replace(v, CredentialKind::SecretManifest);
+                }
+            }
+        }
+        for (key, v) in object.iter_mut() {
+            if let Some((_, kind)) = CREDENTIAL_KEYS.iter().find(|(k, _)| *k == key) {
+                if v.is_str() {
+                    self.replace(v, *kind);
+                    continue;
+                }
+            }
+            // Items of a SecretList inherit the secret context; other nested objects do not.
+            let nested_secret = is_secret && key == "items";
+            if v.is_object() || v.is_array() {
+                self.walk(v, nested_secret);
+            }
+        }
+    }
+
+    fn replace(&self, v: &mut Value, kind: CredentialKind) {
+        let redacted = match v.as_str() {
+            Some(text) => self.redact(kind, text),
+            // A non-string where a credential belongs (a nested manifest): redact its JSON text.
+            None => self.redact(kind, &v.to_string()),
+        };
+        *v = Value::from(redacted.as_str());
+    }
+}
+
+fn load_or_create_key(path: &PathBuf) -> Result<[u8; KEY_LEN], KeyError> {
+    let io_error = |source| KeyError::Io { path: path.display().to_string(), source };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let found = bytes.len();
+            bytes
+                .try_into()
+                .map_err(|_| KeyError::Length { path: path.display().to_string(), found })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut key = [0u8; KEY_LEN];
+            getrandom::fill(&mut key).map_err(|e| KeyError::Random(e.to_string()))?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io_error)?;
+            }
+            write_private(path, &key).map_err(io_error)?;
+            Ok(key)
+        }
+        Err(e) => Err(io_error(e)),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &PathBuf, key: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(key)
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &PathBuf, key: &[u8]) -> io::Result<()> {
+    std::fs::write(path, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CANARY: &str = "Q0FOQVJZLXNlY3JldC12YWx1ZQ==";
+
+    fn redacted(body: &str, resource: Option<&str>) -> String {
+        let redactor = Redactor::with_key([7; KEY_LEN]);
+        let mut value: Value = sonic_rs::from_str(body).expect("test body is JSON");
+        redactor.redact_body(&mut value, resource);
+        value.to_string()
+    }
+
+    #[test]
+    fn credential_carriers_are_redacted() {
+        let cases: &[(&str, &str, Option<&str>, &str)] = &[
+            ("secret data", r#"{"kind":"Secret","data":{"password":"CANARY"}}"#, Some("secrets"), "type=secret_data"),
+            ("secret stringData", r#"{"kind":"Secret","stringData":{"k":"CANARY"}}"#, None, "type=secret_data"),
+            ("secret list", r#"{"kind":"SecretList","items":[{"metadata":{"name":"a"},"data":{"k":"CANARY"}}]}"#, Some("secrets"), "type=secret_data"),
+            ("patch to secrets", r#"{"data":{"k":"CANARY"}}"#, Some("secrets"), "type=secret_data"),
+            ("last applied", r#"{"kind":"Secret","metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"k\":\"CANARY\"}}"}}}"#, Some("secrets"), "type=secret_manifest"),
+            ("token review", r#"{"kind":"TokenReview","spec":{"token":"CANARY"}}"#, Some("tokenreviews"), "type=token"),
+            ("token request", r#"{"kind":"TokenRequest","status":{"token":"CANARY","expirationTimestamp":"x"}}"#, Some("serviceaccounts"), "type=token"),
+            ("password anywhere", r#"{"kind":"ConfigMap","x":[{"password":"CANARY"}]}"#, Some("configmaps"), "type=password"),
+        ];
+        for (name, body, resource, marker) in cases {
+            let out = redacted(&body.replace("CANARY", CANARY), *resource);
+            assert!(!out.contains(CANARY), "case {name}: canary leaked in {out}");
+            assert!(out.contains(marker), "case {name}: no {marker} in {out}");
+            assert!(out.contains(&format!("len={}", CANARY.len())) || *marker == "type=secret_manifest", "case {name}: {out}");
+        }
+    }
+
+    #[test]
+    fn other_bodies_are_left_alone() {
+        let body = r#"{"kind":"ConfigMap","data":{"key":"plain"}}"#;
+        assert_eq!(redacted(body, Some("configmaps")), body);
+    }
+
+    #[test]
+    fn fingerprints_match_for_equal_values_only() {
+        let redactor = Redactor::with_key([1; KEY_LEN]);
+        let a = redactor.fingerprint("s3cret");
+        assert_eq!(a, redactor.fingerprint("s3cret"));
+        assert_ne!(a, redactor.fingerprint("s3cret2"));
+        assert_eq!(a.len(), 8);
+        assert_ne!(a, Redactor::with_key([2; KEY_LEN]).fingerprint("s3cret"));
+    }
+
+    #[test]
+    fn key_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sub/fingerprint.key");
+        let first = load_or_create_key(&path).expect("created");
+        let second = load_or_create_key(&path).expect("read back");
+        assert_eq!(first, second);
+        std::fs::write(&path, b"short").expect("overwrite");
+        assert!(matches!(load_or_create_key(&path), Err(KeyError::Length { found: 5, .. })));
+    }
+}

@@ -1,0 +1,3 @@
+//! Outputs: where decoded events (and later alerts and findings) are written.
+
+pub mod events;

@@ -1,0 +1,369 @@
+//! Framing: a byte stream into records. Kept apart from decoding (DESIGN.md): it knows lines
+//! and JSON document boundaries, not formats.
+//!
+//! Most inputs are one record per line and take the fast path: a memchr over a 4 MiB buffer,
+//! records lent as slices of it, never copied. A line that opens a JSON value without closing it
+//! starts a multi-line document (pretty-printed `aws logs` output, an indented EventList), which
+//! is gathered until its brackets balance. Memory is bounded by the record limit: a longer line
+//! is read through without being kept, and reported.
+
+use std::io::{self, Read};
+use std::ops::ControlFlow;
+
+const CHUNK: usize = 256 << 10;
+/// Bytes looked at to tell binary content from text.
+const SNIFF: usize = 8 << 10;
+
+/// What the framer hands out.
+#[derive(Debug)]
+pub enum Frame<'b> {
+    /// One record: a line, or a multi-line JSON document, starting at `line` (1-based).
+    Record { bytes: &'b [u8], line: u64 },
+    /// A record longer than the limit, read through and dropped.
+    TooLarge { line: u64, bytes: u64 },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("binary content (a NUL byte in the first {SNIFF} bytes); not a log file")]
+    Binary,
+    #[error("read failed after line {line}: {source}")]
+    Read { line: u64, source: io::Error },
+}
+
+/// Totals of one framed stream.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FrameStats {
+    pub bytes: u64,
+    pub lines: u64,
+}
+
+/// Tracks JSON nesting across the lines of a multi-line document.
+#[derive(Debug, Default, Clone, Copy)]
+struct Depth {
+    depth: i64,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl Depth {
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => self.depth -= 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A multi-line document being gathered.
+struct Pending {
+    bytes: Vec<u8>,
+    line: u64,
+    depth: Depth,
+    /// Grew past the limit: still scanned to find its end, no longer kept.
+    dropped_bytes: Option<u64>,
+}
+
+pub struct Framer<R> {
+    reader: R,
+    max_record: usize,
+    buf: Vec<u8>,
+    pending: Option<Pending>,
+    stats: FrameStats,
+}
+
+impl<R: Read> Framer<R> {
+    pub fn new(reader: R, max_record: usize) -> Self {
+        Framer { reader, max_record: max_record.max(1), buf: Vec::new(), pending: None, stats: FrameStats::default() }
+    }
+
+    /// Frames the whole stream, calling `emit` per record; `emit` may stop it early.
+    pub fn run<F>(mut self, mut emit: F) -> Result<FrameStats, FrameError>
+    where
+        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+    {
+        let initial = CHUNK.min(self.max_record.saturating_add(1)).max(SNIFF);
+        self.buf = vec![0u8; initial];
+        let mut start = 0usize; // first unconsumed byte
+        let mut end = 0usize; // end of valid data
+        let mut scanned = 0usize; // bytes of buf[start..end] known to hold no newline
+        let mut line_no = 1u64;
+        let mut eof = false;
+        let mut first_read = true;
+        // Length of an over-long line being read through, when one is.
+        let mut skipping: Option<u64> = None;
+
+        loop {
+            if let Some(pos) = memchr::memchr(b'\n', &self.buf[start + scanned..end]) {
+                let nl = start + scanned + pos;
+                if skipping.is_some() || nl - start > self.max_record {
+                    let total = skipping.take().unwrap_or(0) + (nl - start) as u64;
+                    if emit(Frame::TooLarge { line: line_no, bytes: total }).is_break() {
+                        return Ok(self.stats);
+                    }
+                } else {
+                    let (line_start, buf) = (start, std::mem::take(&mut self.buf));
+                    let flow = self.handle_line(&buf[line_start..nl], line_no, &mut emit);
+                    self.buf = buf;
+                    if flow.is_break() {
+                        return Ok(self.stats);
+                    }
+                }
+                self.stats.lines += 1;
+                line_no += 1;
+                start = nl + 1;
+                scanned = 0;
+                continue;
+            }
+            scanned = end - start;
+            if eof {
+                if start < end {
+                    self.stats.lines += 1;
+                    if skipping.is_some() || end - start > self.max_record {
+                        let total = skipping.take().unwrap_or(0) + (end - start) as u64;
+                        if emit(Frame::TooLarge { line: line_no, bytes: total }).is_break() {
+                            return Ok(self.stats);
+                        }
+                    } else {
+                        let buf = std::mem::take(&mut self.buf);
+                        let flow = self.handle_line(&buf[start..end], line_no, &mut emit);
+                        self.buf = buf;
+                        if flow.is_break() {
+                            return Ok(self.stats);
+                        }
+                    }
+                }
+                let _ = self.flush_pending(&mut emit);
+                return Ok(self.stats);
+            }
+            // Need more bytes: make room.
+            if start > 0 {
+                self.buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+            }
+            if end == self.buf.len() {
+                if skipping.is_some() || end >= self.max_record {
+                    // Over the limit: drop what we hold and keep reading to the newline.
+                    *skipping.get_or_insert(0) += end as u64;
+                    end = 0;
+                    scanned = 0;
+                } else {
+                    let grown = (self.buf.len() * 2).min(self.max_record.saturating_add(1));
+                    self.buf.resize(grown.max(self.buf.len() + 1), 0);
+                }
+            }
+            let n = match read_retrying(&mut self.reader, &mut self.buf[end..]) {
+                Ok(n) => n,
+                Err(source) => {
+                    // Hand out what arrived before the failure, then report it.
+                    if start < end && skipping.is_none() {
+                        let buf = std::mem::take(&mut self.buf);
+                        let _ = self.handle_line(&buf[start..end], line_no, &mut emit);
+                        self.buf = buf;
+                    }
+                    let _ = self.flush_pending(&mut emit);
+                    return Err(FrameError::Read { line: line_no, source });
+                }
+            };
+            if first_read {
+                first_read = false;
+                let sniff = &self.buf[end..end + n.min(SNIFF)];
+                if memchr::memchr(0, sniff).is_some() {
+                    return Err(FrameError::Binary);
+                }
+            }
+            self.stats.bytes += n as u64;
+            end += n;
+            eof = n == 0;
+        }
+    }
+
+    fn handle_line<F>(&mut self, line: &[u8], line_no: u64, emit: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+    {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if self.pending.is_some() {
+            // A line opening a new top-level value at column 0 cannot belong to an indented
+            // document: the pending one was cut off. Report it and start afresh, so a truncated
+            // record never swallows the good ones after it.
+            if matches!(line.first(), Some(b'{' | b'[')) {
+                self.flush_pending(emit)?;
+            } else {
+                return self.extend_pending(line, emit);
+            }
+        }
+        let trimmed = line.trim_ascii();
+        let (Some(&first), Some(&last)) = (trimmed.first(), trimmed.last()) else {
+            return ControlFlow::Continue(()); // blank line
+        };
+        if matches!(first, b'{' | b'[') && !matches!(last, b'}' | b']') {
+            let mut depth = Depth::default();
+            depth.scan(line);
+            if depth.depth > 0 && !depth.in_string {
+                let mut bytes = Vec::with_capacity(line.len() * 4);
+                bytes.extend_from_slice(line);
+                bytes.push(b'\n');
+                self.pending = Some(Pending { bytes, line: line_no, depth, dropped_bytes: None });
+                return ControlFlow::Continue(());
+            }
+        }
+        emit(Frame::Record { bytes: line, line: line_no })
+    }
+
+    fn extend_pending<F>(&mut self, line: &[u8], emit: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+    {
+        let Some(doc) = self.pending.as_mut() else { return ControlFlow::Continue(()) };
+        doc.depth.scan(line);
+        match doc.dropped_bytes.as_mut() {
+            Some(dropped) => *dropped += line.len() as u64 + 1,
+            None if doc.bytes.len() + line.len() + 1 > self.max_record => {
+                doc.dropped_bytes = Some((doc.bytes.len() + line.len() + 1) as u64);
+                doc.bytes = Vec::new();
+            }
+            None => {
+                doc.bytes.extend_from_slice(line);
+                doc.bytes.push(b'\n');
+            }
+        }
+        // A JSON string never spans lines, so ending a line inside one means the document is
+        // broken; a depth back at zero means it is complete.
+        if doc.depth.in_string || doc.depth.depth <= 0 {
+            return self.flush_pending(emit);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn flush_pending<F>(&mut self, emit: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+    {
+        match self.pending.take() {
+            None => ControlFlow::Continue(()),
+            Some(Pending { dropped_bytes: Some(bytes), line, .. }) => emit(Frame::TooLarge { line, bytes }),
+            Some(Pending { bytes, line, .. }) => emit(Frame::Record { bytes: &bytes, line }),
+        }
+    }
+}
+
+fn read_retrying<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames `input` and lists what came out: `line:text` for records, `line:too_large:N`.
+    fn frames(input: &[u8], max_record: usize) -> (Vec<String>, Result<FrameStats, String>) {
+        let mut out = Vec::new();
+        let result = Framer::new(input, max_record).run(|frame| {
+            out.push(match frame {
+                Frame::Record { bytes, line } => format!("{line}:{}", String::from_utf8_lossy(bytes)),
+                Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
+            });
+            ControlFlow::Continue(())
+        });
+        (out, result.map_err(|e| e.to_string()))
+    }
+
+    #[test]
+    fn framing_cases() {
+        let cases: &[(&str, &[u8], usize, &[&str])] = &[
+            ("ndjson", b"{\"a\":1}\n{\"b\":2}\n", 1024, &["1:{\"a\":1}", "2:{\"b\":2}"]),
+            ("no trailing newline", b"{\"a\":1}\n{\"b\":2}", 1024, &["1:{\"a\":1}", "2:{\"b\":2}"]),
+            ("crlf and blank lines", b"{\"a\":1}\r\n\r\n  \n{\"b\":2}\r\n", 1024, &["1:{\"a\":1}", "4:{\"b\":2}"]),
+            (
+                "pretty document",
+                b"{\n  \"items\": [\n    {\"v\": \"}\"}\n  ]\n}\n{\"c\":3}\n",
+                1024,
+                &["1:{\n  \"items\": [\n    {\"v\": \"}\"}\n  ]\n}\n", "6:{\"c\":3}"],
+            ),
+            (
+                "truncated record does not swallow the next",
+                b"{\"kind\":\"Event\",\"verb\":\"g\n{\"ok\":1}\n",
+                1024,
+                &["1:{\"kind\":\"Event\",\"verb\":\"g", "2:{\"ok\":1}"],
+            ),
+            (
+                "unclosed document at end of input",
+                b"{\n  \"a\": [1,\n",
+                1024,
+                &["1:{\n  \"a\": [1,\n"],
+            ),
+            ("text lines pass through", b"hello world\n2026-01-01T00:00:00Z {\"a\":1}\n", 1024, &["1:hello world", "2:2026-01-01T00:00:00Z {\"a\":1}"]),
+            ("too long line", b"{\"a\":\"0123456789\"}\n{\"b\":1}\n", 8, &["1:too_large:18", "2:{\"b\":1}"]),
+            ("too long document", b"[\n  1111111111,\n  2\n]\n{\"b\":1}\n", 8, &["1:too_large:22", "5:{\"b\":1}"]),
+            ("empty input", b"", 1024, &[]),
+        ];
+        for (name, input, max, want) in cases {
+            let (got, result) = frames(input, *max);
+            assert_eq!(got, *want, "case {name}");
+            assert!(result.is_ok(), "case {name}: {result:?}");
+        }
+    }
+
+    #[test]
+    fn binary_is_refused() {
+        let (got, result) = frames(b"\x7fELF\x02\x01\x01\x00\x00\x00", 1024);
+        assert!(got.is_empty());
+        assert!(result.unwrap_err().contains("binary"));
+    }
+
+    #[test]
+    fn long_line_across_many_reads_is_bounded() {
+        let mut input = vec![b'x'; 3 * CHUNK + 17];
+        input.extend_from_slice(b"\n{\"b\":1}\n");
+        let (got, _) = frames(&input, 1 << 20);
+        assert_eq!(got, [format!("1:too_large:{}", 3 * CHUNK + 17), "2:{\"b\":1}".to_owned()]);
+    }
+
+    #[test]
+    fn read_error_is_reported_with_its_line() {
+        struct Failing(usize);
+        impl Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "stream cut"));
+                }
+                self.0 -= 1;
+                let data = b"{\"a\":1}\n{\"b\"";
+                buf[..data.len()].copy_from_slice(data);
+                Ok(data.len())
+            }
+        }
+        let mut out = Vec::new();
+        let err = Framer::new(Failing(1), 1024)
+            .run(|f| {
+                if let Frame::Record { bytes, line } = f {
+                    out.push(format!("{line}:{}", String::from_utf8_lossy(bytes)));
+                }
+                ControlFlow::Continue(())
+            })
+            .unwrap_err();
+        assert_eq!(out, ["1:{\"a\":1}", "2:{\"b\""]);
+        assert!(err.to_string().contains("after line 2"), "{err}");
+    }
+}

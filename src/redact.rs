@@ -161,6 +161,9 @@ impl Redactor {
             }
         }
         for (key, v) in object.iter_mut() {
+            if is_secret && (key == "data" || key == "stringData") {
+                continue; // already redacted above, value by value
+            }
             if let Some((_, kind)) = CREDENTIAL_KEYS.iter().find(|(k, _)| *k == key) {
                 if v.is_str() {
                     self.replace(v, *kind);

@@ -3,7 +3,8 @@
 
 use super::{Ctx, Decoder, RejectReason, Sink};
 use crate::event::{
-    Annotations, AuditEvent, DECISION_ANNOTATION, ObjectRef, ResponseStatus, SourceFormat, UserInfo,
+    Annotations, AuditEvent, DECISION_ANNOTATION, ObjectRef, RawJson, ResponseStatus, SourceFormat,
+    UserInfo,
 };
 use serde::Deserialize;
 use sonic_rs::LazyValue;
@@ -148,7 +149,8 @@ fn to_event<'e>(
             subresource: call.subresource.map(Cow::Borrowed),
             namespace: located.namespace.map(Cow::Borrowed),
             name: located.name.map(Cow::Borrowed),
-            api_group: Some(call.group.clone()),
+            // The apiserver leaves apiGroup out for the core group; so does the mapping.
+            api_group: (!call.group.is_empty()).then(|| call.group.clone()),
             api_version: call.version.map(Cow::Borrowed),
             ..ObjectRef::default()
         }
@@ -208,8 +210,8 @@ fn to_event<'e>(
             message: status.and_then(|s| s.message.clone()).filter(|m| !m.is_empty()),
             ..ResponseStatus::default()
         }),
-        request_object: proto.request.clone(),
-        response_object: proto.response.clone(),
+        request_object: proto.request.as_ref().map(|v| RawJson::new(v.as_raw_cow())),
+        response_object: proto.response.as_ref().map(|v| RawJson::new(v.as_raw_cow())),
         request_received_timestamp: entry.timestamp.clone().or_else(|| proto.timestamp.clone()),
         stage_timestamp: None,
         annotations,
@@ -265,6 +267,11 @@ pub(super) fn parse_method(method: &str) -> Option<Method<'_>> {
     };
     let middle = &parts[version_at + 1..parts.len() - 1];
     let resource = *middle.first()?;
+    // Kubernetes resources and verbs are lower case; other Google APIs use CamelCase methods.
+    let lower = |s: &str| !s.is_empty() && !s.bytes().any(|b| b.is_ascii_uppercase());
+    if !lower(resource) || !lower(verb) {
+        return None;
+    }
     let subresource = middle.get(1).copied();
     let mut group_parts = parts[..version_at].to_vec();
     group_parts.reverse();

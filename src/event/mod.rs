@@ -28,7 +28,7 @@ pub struct UserInfo<'a> {
     pub groups: StrList<'a>,
     /// `map[string][]string`; kept raw because rules rarely look inside it.
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<LazyValue<'a>>,
+    pub extra: Option<RawJson<'a>>,
 }
 
 /// What the request was about (`objectRef`).
@@ -142,7 +142,7 @@ pub struct AuditEvent<'a> {
     #[serde(deserialize_with = "null_as_default")]
     pub user: UserInfo<'a>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
-    pub impersonated_user: Option<UserInfo<'a>>,
+    pub impersonated_user: Option<Box<UserInfo<'a>>>,
     #[serde(borrow, default, rename = "sourceIPs", deserialize_with = "borrowed_list")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_ips: StrList<'a>,
@@ -154,10 +154,10 @@ pub struct AuditEvent<'a> {
     pub response_status: Option<ResponseStatus<'a>>,
     /// Raw request body; present at level Request and RequestResponse.
     #[serde(borrow, default, skip_serializing)]
-    pub request_object: Option<LazyValue<'a>>,
+    pub request_object: Option<RawJson<'a>>,
     /// Raw response body; present at level RequestResponse.
     #[serde(borrow, default, skip_serializing)]
-    pub response_object: Option<LazyValue<'a>>,
+    pub response_object: Option<RawJson<'a>>,
     #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
     pub request_received_timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
@@ -165,6 +165,38 @@ pub struct AuditEvent<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     #[serde(skip_serializing_if = "Annotations::is_empty")]
     pub annotations: Annotations<'a>,
+}
+
+/// A nested JSON value kept as its raw text, borrowed from the record: decoded only when an
+/// output or a rare rule asks for it.
+#[derive(Debug, Clone)]
+pub struct RawJson<'a>(Cow<'a, str>);
+
+impl<'a> RawJson<'a> {
+    pub fn new(text: Cow<'a, str>) -> Self {
+        RawJson(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        Ok(RawJson(LazyValue::deserialize(de)?.as_raw_cow()))
+    }
+}
+
+impl Serialize for RawJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Only reachable for values that went through the redactor or hold no credential
+        // (`user.extra`); written back as the JSON they are.
+        match sonic_rs::from_str::<sonic_rs::Value>(&self.0) {
+            Ok(value) => value.serialize(s),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        }
+    }
 }
 
 /// A string that borrows from the record when it has no escapes. Plain `Cow<str>` always
@@ -390,3 +422,4 @@ impl Decoded<'_, '_> {
             .and_then(normalize_timestamp)
     }
 }
+

@@ -2,7 +2,7 @@
 //! as JSON lines (itself valid input to credwatch) or as a table for people. Bodies pass through
 //! the redactor first, so no credential value is written.
 
-use crate::event::{AuditEvent, Decoded};
+use crate::event::{AuditEvent, Decoded, RawJson};
 use crate::redact::Redactor;
 use serde::Serialize;
 use sonic_rs::Value;
@@ -90,9 +90,9 @@ impl<'r, W: Write> EventWriter<'r, W> {
     fn write_json(&mut self, decoded: &Decoded<'_, '_>) -> io::Result<()> {
         let event = decoded.event;
         let resource = event.object_ref.as_ref().and_then(|o| o.resource.as_deref());
-        let body = |raw: &Option<sonic_rs::LazyValue<'_>>| {
-            raw.as_ref().map(|lazy| {
-                let mut value: Value = sonic_rs::from_str(lazy.as_raw_str()).unwrap_or_default();
+        let body = |raw: &Option<RawJson<'_>>| {
+            raw.as_ref().map(|raw| {
+                let mut value: Value = sonic_rs::from_str(raw.as_str()).unwrap_or_default();
                 self.redactor.redact_body(&mut value, resource);
                 value
             })

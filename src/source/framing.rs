@@ -112,7 +112,7 @@ impl<R: Read> Framer<R> {
                 let nl = start + scanned + pos;
                 if skipping.is_some() || nl - start > self.max_record {
                     let total = skipping.take().unwrap_or(0) + (nl - start) as u64;
-                    if emit(Frame::TooLarge { line: line_no, bytes: total }).is_break() {
+                    if self.overflow(line_no, total, &mut emit).is_break() {
                         return Ok(self.stats);
                     }
                 } else {
@@ -135,7 +135,7 @@ impl<R: Read> Framer<R> {
                     self.stats.lines += 1;
                     if skipping.is_some() || end - start > self.max_record {
                         let total = skipping.take().unwrap_or(0) + (end - start) as u64;
-                        if emit(Frame::TooLarge { line: line_no, bytes: total }).is_break() {
+                        if self.overflow(line_no, total, &mut emit).is_break() {
                             return Ok(self.stats);
                         }
                     } else {
@@ -190,6 +190,21 @@ impl<R: Read> Framer<R> {
             self.stats.bytes += n as u64;
             end += n;
             eof = n == 0;
+        }
+    }
+
+    /// A line over the limit: reported on its own, or, inside a multi-line document, as the
+    /// document it belongs to (whose end can no longer be found).
+    fn overflow<F>(&mut self, line_no: u64, bytes: u64, emit: &mut F) -> ControlFlow<()>
+    where
+        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+    {
+        match self.pending.take() {
+            Some(doc) => {
+                let held = doc.dropped_bytes.unwrap_or(doc.bytes.len() as u64);
+                emit(Frame::TooLarge { line: doc.line, bytes: held + bytes })
+            }
+            None => emit(Frame::TooLarge { line: line_no, bytes }),
         }
     }
 
@@ -315,7 +330,8 @@ mod tests {
             ),
             ("text lines pass through", b"hello world\n2026-01-01T00:00:00Z {\"a\":1}\n", 1024, &["1:hello world", "2:2026-01-01T00:00:00Z {\"a\":1}"]),
             ("too long line", b"{\"a\":\"0123456789\"}\n{\"b\":1}\n", 8, &["1:too_large:18", "2:{\"b\":1}"]),
-            ("too long document", b"[\n  1111111111,\n  2\n]\n{\"b\":1}\n", 8, &["1:too_large:22", "5:{\"b\":1}"]),
+            ("too long document", b"[\n  11,\n  22,\n  33\n]\n{\"b\":1}\n", 8, &["1:too_large:21", "6:{\"b\":1}"]),
+            ("too long line in a document", b"[\n  1111111111\n]\n{\"b\":1}\n", 8, &["1:too_large:14", "3:]", "4:{\"b\":1}"]),
             ("empty input", b"", 1024, &[]),
         ];
         for (name, input, max, want) in cases {
@@ -336,7 +352,7 @@ mod tests {
     fn long_line_across_many_reads_is_bounded() {
         let mut input = vec![b'x'; 3 * CHUNK + 17];
         input.extend_from_slice(b"\n{\"b\":1}\n");
-        let (got, _) = frames(&input, 1 << 20);
+        let (got, _) = frames(&input, CHUNK);
         assert_eq!(got, [format!("1:too_large:{}", 3 * CHUNK + 17), "2:{\"b\":1}".to_owned()]);
     }
 
@@ -363,7 +379,8 @@ mod tests {
                 ControlFlow::Continue(())
             })
             .unwrap_err();
-        assert_eq!(out, ["1:{\"a\":1}", "2:{\"b\""]);
+        // The cut-off line opens a JSON value, so it is handed out as an unfinished document.
+        assert_eq!(out, ["1:{\"a\":1}", "2:{\"b\"\n"]);
         assert!(err.to_string().contains("after line 2"), "{err}");
     }
 }

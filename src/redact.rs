@@ -6,7 +6,8 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use sonic_rs::{JsonValueMutTrait, JsonValueTrait, Value};
+// serde_json with preserve_order: redacted bodies keep their keys in the order they came.
+use serde_json::Value;
 use std::io;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -143,19 +144,19 @@ impl Redactor {
         };
         if is_secret {
             for field in ["data", "stringData"] {
-                if let Some(data) = object.get_mut(&field).and_then(|d| d.as_object_mut()) {
+                if let Some(data) = object.get_mut(field).and_then(|d| d.as_object_mut()) {
                     for (_, v) in data.iter_mut() {
                         self.replace(v, CredentialKind::SecretData);
                     }
                 }
             }
             if let Some(annotations) = object
-                .get_mut(&"metadata")
+                .get_mut("metadata")
                 .and_then(|m| m.as_object_mut())
-                .and_then(|m| m.get_mut(&"annotations"))
+                .and_then(|m| m.get_mut("annotations"))
                 .and_then(|a| a.as_object_mut())
             {
-                if let Some(v) = annotations.get_mut(&LAST_APPLIED) {
+                if let Some(v) = annotations.get_mut(LAST_APPLIED) {
                     self.replace(v, CredentialKind::SecretManifest);
                 }
             }
@@ -164,8 +165,8 @@ impl Redactor {
             if is_secret && (key == "data" || key == "stringData") {
                 continue; // already redacted above, value by value
             }
-            if let Some((_, kind)) = CREDENTIAL_KEYS.iter().find(|(k, _)| *k == key) {
-                if v.is_str() {
+            if let Some((_, kind)) = CREDENTIAL_KEYS.iter().find(|(k, _)| k == key) {
+                if v.is_string() {
                     self.replace(v, *kind);
                     continue;
                 }
@@ -184,7 +185,7 @@ impl Redactor {
             // A non-string where a credential belongs (a nested manifest): redact its JSON text.
             None => self.redact(kind, &v.to_string()),
         };
-        *v = Value::from(redacted.as_str());
+        *v = Value::String(redacted);
     }
 }
 
@@ -231,7 +232,7 @@ mod tests {
 
     fn redacted(body: &str, resource: Option<&str>) -> String {
         let redactor = Redactor::with_key([7; KEY_LEN]);
-        let mut value: Value = sonic_rs::from_str(body).expect("test body is JSON");
+        let mut value: Value = serde_json::from_str(body).expect("test body is JSON");
         redactor.redact_body(&mut value, resource);
         value.to_string()
     }

@@ -192,7 +192,7 @@ impl Serialize for RawJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         // Only reachable for values that went through the redactor or hold no credential
         // (`user.extra`); written back as the JSON they are.
-        match sonic_rs::from_str::<sonic_rs::Value>(&self.0) {
+        match serde_json::from_str::<serde_json::Value>(&self.0) {
             Ok(value) => value.serialize(s),
             Err(e) => Err(serde::ser::Error::custom(e)),
         }

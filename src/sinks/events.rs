@@ -5,7 +5,7 @@
 use crate::event::{AuditEvent, Decoded, RawJson};
 use crate::redact::Redactor;
 use serde::Serialize;
-use sonic_rs::Value;
+use serde_json::Value;
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl<'r, W: Write> EventWriter<'r, W> {
         let resource = event.object_ref.as_ref().and_then(|o| o.resource.as_deref());
         let body = |raw: &Option<RawJson<'_>>| {
             raw.as_ref().map(|raw| {
-                let mut value: Value = sonic_rs::from_str(raw.as_str()).unwrap_or_default();
+                let mut value: Value = serde_json::from_str(raw.as_str()).unwrap_or_default();
                 self.redactor.redact_body(&mut value, resource);
                 value
             })

@@ -29,11 +29,16 @@ fn baseline_lines(path: &PathBuf) -> (u64, u64) {
 fn decode_all(path: &PathBuf) -> (u64, u64) {
     let mut events = 0u64;
     let mut sink = std::io::sink();
-    let summary = ingest(std::slice::from_ref(path), &IngestOptions::default(), &mut sink, |d| {
-        // Touch a field so the work cannot be optimised away.
-        events += u64::from(d.event.verb.is_some());
-    })
-    .expect("not strict");
+    let summary = ingest(
+        std::slice::from_ref(path),
+        &IngestOptions::default(),
+        &mut sink,
+        |d| {
+            // Touch a field so the work cannot be optimised away.
+            events += u64::from(d.event.verb.is_some());
+        },
+    )
+    .summary;
     assert_eq!(summary.rejected, 0, "the corpus decodes cleanly");
     (summary.bytes, events)
 }
@@ -56,12 +61,21 @@ fn measure(runs: usize, f: impl Fn() -> (u64, u64)) -> (Duration, u64, u64) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    let path = PathBuf::from(args.first().cloned().or_else(|| std::env::var("CREDWATCH_BENCH_CORPUS").ok()).unwrap_or_else(
-        || "target/bench/audit.jsonl".to_owned(),
-    ));
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let path = PathBuf::from(
+        args.first()
+            .cloned()
+            .or_else(|| std::env::var("CREDWATCH_BENCH_CORPUS").ok())
+            .unwrap_or_else(|| "target/bench/audit.jsonl".to_owned()),
+    );
     if !path.exists() {
-        eprintln!("no corpus at {}: run bench/decode.sh, which generates it", path.display());
+        eprintln!(
+            "no corpus at {}: run bench/decode.sh, which generates it",
+            path.display()
+        );
         std::process::exit(2);
     }
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
@@ -70,8 +84,26 @@ fn main() {
     assert_eq!(bytes, dec_bytes, "both paths read the whole file");
     let mb = bytes as f64 / 1e6;
     let rate = |t: Duration| mb / t.as_secs_f64();
-    println!("corpus: {} ({:.1} MB, {} lines), median of {runs} runs, one thread", path.display(), mb, lines);
-    println!("{:<34} {:>9.0} MB/s {:>11.0} lines/s", "baseline: read + split lines", rate(base_t), lines as f64 / base_t.as_secs_f64());
-    println!("{:<34} {:>9.0} MB/s {:>11.0} events/s", "credwatch decode (typed, borrowed)", rate(dec_t), events as f64 / dec_t.as_secs_f64());
-    println!("decode / baseline time ratio: {:.2}x", dec_t.as_secs_f64() / base_t.as_secs_f64());
+    println!(
+        "corpus: {} ({:.1} MB, {} lines), median of {runs} runs, one thread",
+        path.display(),
+        mb,
+        lines
+    );
+    println!(
+        "{:<34} {:>9.0} MB/s {:>11.0} lines/s",
+        "baseline: read + split lines",
+        rate(base_t),
+        lines as f64 / base_t.as_secs_f64()
+    );
+    println!(
+        "{:<34} {:>9.0} MB/s {:>11.0} events/s",
+        "credwatch decode (typed, borrowed)",
+        rate(dec_t),
+        events as f64 / dec_t.as_secs_f64()
+    );
+    println!(
+        "decode / baseline time ratio: {:.2}x",
+        dec_t.as_secs_f64() / base_t.as_secs_f64()
+    );
 }

@@ -89,7 +89,11 @@ pub fn main() -> ExitCode {
         Err(e) => {
             let _ = e.print();
             // clap: help and version are not failures; usage errors exit 2 (DESIGN.md).
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match cli.command {
@@ -134,18 +138,17 @@ fn events(args: EventsArgs) -> anyhow::Result<ExitCode> {
     let mut writer = EventWriter::new(output_writer(args.output.as_ref())?, format, &redactor);
     let options = ingest_options(&args.input);
     let mut stderr = io::stderr().lock();
-    let outcome = ingest::ingest(&args.input.paths, &options, &mut stderr, |decoded| writer.write(decoded));
+    let outcome = ingest::ingest(&args.input.paths, &options, &mut stderr, |decoded| {
+        writer.write(decoded)
+    });
     writer.finish().context("writing events")?;
-    let (summary, stop) = match outcome {
-        Ok(summary) => (summary, None),
-        Err((stop, summary)) => (summary, Some(stop)),
-    };
+    let summary = &outcome.summary;
     let _ = writeln!(stderr, "{}", summary.human());
     if let Some(path) = &args.input.summary_json {
-        let text = sonic_rs::to_string_pretty(&summary).context("serializing the summary")?;
+        let text = sonic_rs::to_string_pretty(summary).context("serializing the summary")?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
-    match stop {
+    match outcome.stopped {
         Some(stop) => Err(stop.into()),
         None => Ok(ExitCode::SUCCESS),
     }
@@ -157,7 +160,13 @@ fn fields(args: FieldsArgs) -> anyhow::Result<ExitCode> {
         FieldsFormat::Table => {
             let width = FIELDS.iter().map(|f| f.name.len()).max().unwrap_or(0);
             for f in FIELDS {
-                writeln!(out, "{:<width$}  {:<9} {}", f.name, f.ty.as_str(), f.description)?;
+                writeln!(
+                    out,
+                    "{:<width$}  {:<9} {}",
+                    f.name,
+                    f.ty.as_str(),
+                    f.description
+                )?;
             }
         }
         FieldsFormat::Json => {

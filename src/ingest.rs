@@ -26,7 +26,12 @@ pub struct IngestOptions {
 
 impl Default for IngestOptions {
     fn default() -> Self {
-        IngestOptions { max_record_bytes: 64 << 20, strict: false, cluster: None, max_errors_per_input: Some(10) }
+        IngestOptions {
+            max_record_bytes: 64 << 20,
+            strict: false,
+            cluster: None,
+            max_errors_per_input: Some(10),
+        }
     }
 }
 
@@ -111,7 +116,11 @@ impl<F: FnMut(&Decoded<'_, '_>), W: Write> Sink for Collector<'_, F, W> {
     fn skip(&mut self, _origin: &Origin<'_>, reason: SkipReason) {
         self.summary.records += 1;
         self.summary.skipped += 1;
-        *self.summary.skipped_by_reason.entry(reason.as_str().to_owned()).or_default() += 1;
+        *self
+            .summary
+            .skipped_by_reason
+            .entry(reason.as_str().to_owned())
+            .or_default() += 1;
     }
 }
 
@@ -119,42 +128,61 @@ impl<F, W: Write> Collector<'_, F, W> {
     fn record_rejection(&mut self, location: String, reason: RejectReason, detail: &str) {
         self.summary.records += 1;
         self.summary.rejected += 1;
-        *self.summary.rejected_by_reason.entry(reason.as_str().to_owned()).or_default() += 1;
+        *self
+            .summary
+            .rejected_by_reason
+            .entry(reason.as_str().to_owned())
+            .or_default() += 1;
         self.errors_in_input += 1;
-        let within_cap = self.options.max_errors_per_input.is_none_or(|cap| self.errors_in_input <= cap);
+        let within_cap = self
+            .options
+            .max_errors_per_input
+            .is_none_or(|cap| self.errors_in_input <= cap);
         if within_cap {
             // Diagnostics are best effort: a closed stderr must not stop the run.
-            let _ = writeln!(self.diagnostics, "credwatch: {location}: {reason}: {detail}");
+            let _ = writeln!(
+                self.diagnostics,
+                "credwatch: {location}: {reason}: {detail}"
+            );
         }
         if self.options.strict && self.stop.is_none() {
-            self.stop = Some(StrictStop { location, reason, detail: detail.to_owned() });
+            self.stop = Some(StrictStop {
+                location,
+                reason,
+                detail: detail.to_owned(),
+            });
         }
     }
 
     fn finish_input(&mut self, name: &str) {
-        if let Some(cap) = self.options.max_errors_per_input {
-            if self.errors_in_input > cap {
-                let more = self.errors_in_input - cap;
-                let _ = writeln!(
-                    self.diagnostics,
-                    "credwatch: {name}: {more} more rejected record{} not shown (--all-errors shows them)",
-                    if more == 1 { "" } else { "s" }
-                );
-            }
+        let cap = self.options.max_errors_per_input.unwrap_or(u64::MAX);
+        if self.errors_in_input > cap {
+            let more = self.errors_in_input - cap;
+            let _ = writeln!(
+                self.diagnostics,
+                "credwatch: {name}: {more} more rejected record{} not shown (--all-errors shows them)",
+                if more == 1 { "" } else { "s" }
+            );
         }
         self.errors_in_input = 0;
     }
 }
 
-/// Reads every path, calling `on_event` for each decoded event, and returns the summary. Bad
-/// records are reported on `diagnostics` and counted; under `--strict` the first one stops the
-/// run with [`StrictStop`].
+/// How a run ended: its counts, and whether `--strict` stopped it early.
+#[derive(Debug)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub stopped: Option<StrictStop>,
+}
+
+/// Reads every path, calling `on_event` for each decoded event. Bad records are reported on
+/// `diagnostics` and counted; under `--strict` the first one stops the run.
 pub fn ingest<F, W>(
     paths: &[PathBuf],
     options: &IngestOptions,
     diagnostics: &mut W,
     on_event: F,
-) -> Result<Summary, (StrictStop, Summary)>
+) -> Outcome
 where
     F: FnMut(&Decoded<'_, '_>),
     W: Write,
@@ -173,7 +201,11 @@ where
     for error in listing_errors {
         collector.summary.inputs += 1;
         collector.summary.inputs_failed += 1;
-        collector.record_rejection(error.path.clone(), RejectReason::ReadError, &error.source.to_string());
+        collector.record_rejection(
+            error.path.clone(),
+            RejectReason::ReadError,
+            &error.source.to_string(),
+        );
     }
     for input in &inputs {
         if collector.stop.is_some() {
@@ -184,17 +216,24 @@ where
     for format in SourceFormat::ALL {
         let count = collector.events_by_format[format as usize];
         if count > 0 {
-            collector.summary.events_by_format.insert(format.as_str().to_owned(), count);
+            collector
+                .summary
+                .events_by_format
+                .insert(format.as_str().to_owned(), count);
         }
     }
-    match collector.stop.take() {
-        Some(stop) => Err((stop, collector.summary)),
-        None => Ok(collector.summary),
+    Outcome {
+        stopped: collector.stop.take(),
+        summary: collector.summary,
     }
 }
 
-fn read_input<F, W>(decoder: &Decoder, input: &Input, options: &IngestOptions, collector: &mut Collector<'_, F, W>)
-where
+fn read_input<F, W>(
+    decoder: &Decoder,
+    input: &Input,
+    options: &IngestOptions,
+    collector: &mut Collector<'_, F, W>,
+) where
     F: FnMut(&Decoded<'_, '_>),
     W: Write,
 {
@@ -204,7 +243,11 @@ where
         Ok(opened) => opened,
         Err(e) => {
             collector.summary.inputs_failed += 1;
-            collector.record_rejection(name.clone(), RejectReason::ReadError, &e.source.to_string());
+            collector.record_rejection(
+                name.clone(),
+                RejectReason::ReadError,
+                &e.source.to_string(),
+            );
             collector.finish_input(&name);
             return;
         }
@@ -220,10 +263,17 @@ where
             Frame::TooLarge { line, bytes } => collector.record_rejection(
                 format!("{name}:{line}"),
                 RejectReason::TooLarge,
-                &format!("record of {bytes} bytes is over the {} byte limit (--max-record-mb)", options.max_record_bytes),
+                &format!(
+                    "record of {bytes} bytes is over the {} byte limit (--max-record-mb)",
+                    options.max_record_bytes
+                ),
             ),
         }
-        if collector.stop.is_some() { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if collector.stop.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     });
     match result {
         Ok(stats) => {
@@ -232,18 +282,29 @@ where
                 collector.summary.inputs_empty += 1;
                 let _ = writeln!(collector.diagnostics, "credwatch: {name}: empty input");
             } else if collector.summary.records == records_before {
-                let _ = writeln!(collector.diagnostics, "credwatch: {name}: no records (only blank lines)");
+                let _ = writeln!(
+                    collector.diagnostics,
+                    "credwatch: {name}: no records (only blank lines)"
+                );
             }
         }
         Err(FrameError::Binary) => {
             collector.summary.inputs_failed += 1;
-            collector.record_rejection(name.clone(), RejectReason::Binary, &FrameError::Binary.to_string());
+            collector.record_rejection(
+                name.clone(),
+                RejectReason::Binary,
+                &FrameError::Binary.to_string(),
+            );
         }
         Err(FrameError::Read { line, source }) => {
             collector.summary.inputs_failed += 1;
             let what = match (compression, source.kind()) {
-                (Compression::Gzip, std::io::ErrorKind::UnexpectedEof) => "truncated gzip stream".to_owned(),
-                (Compression::Zstd, std::io::ErrorKind::UnexpectedEof) => "truncated zstd stream".to_owned(),
+                (Compression::Gzip, std::io::ErrorKind::UnexpectedEof) => {
+                    "truncated gzip stream".to_owned()
+                }
+                (Compression::Zstd, std::io::ErrorKind::UnexpectedEof) => {
+                    "truncated zstd stream".to_owned()
+                }
                 _ => source.to_string(),
             };
             collector.record_rejection(

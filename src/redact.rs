@@ -71,20 +71,30 @@ impl Redactor {
     /// The installation's key file: `$CREDWATCH_KEY_FILE`, else
     /// `$XDG_STATE_HOME/credwatch/fingerprint.key`, else `~/.local/state/credwatch/fingerprint.key`.
     pub fn from_env() -> Self {
-        let key_path = std::env::var_os("CREDWATCH_KEY_FILE").map(PathBuf::from).or_else(|| {
-            let state = std::env::var_os("XDG_STATE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-            Some(state.join("credwatch/fingerprint.key"))
-        });
-        Redactor { key_path, key: OnceLock::new() }
+        let key_path = std::env::var_os("CREDWATCH_KEY_FILE")
+            .map(PathBuf::from)
+            .or_else(|| {
+                let state = std::env::var_os("XDG_STATE_HOME")
+                    .map(PathBuf::from)
+                    .or_else(|| {
+                        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state"))
+                    })?;
+                Some(state.join("credwatch/fingerprint.key"))
+            });
+        Redactor {
+            key_path,
+            key: OnceLock::new(),
+        }
     }
 
     /// A redactor with a fixed key, for tests and embedding.
     pub fn with_key(key: [u8; KEY_LEN]) -> Self {
         let lock = OnceLock::new();
         let _ = lock.set(key);
-        Redactor { key_path: None, key: lock }
+        Redactor {
+            key_path: None,
+            key: lock,
+        }
     }
 
     fn key(&self) -> &[u8; KEY_LEN] {
@@ -107,7 +117,12 @@ impl Redactor {
 
     /// Replaces one credential value by its redacted form.
     pub fn redact(&self, kind: CredentialKind, value: &str) -> String {
-        format!("[REDACTED type={} len={} fp={}]", kind.as_str(), value.chars().count(), self.fingerprint(value))
+        format!(
+            "[REDACTED type={} len={} fp={}]",
+            kind.as_str(),
+            value.chars().count(),
+            self.fingerprint(value)
+        )
     }
 
     /// First 8 hex digits of HMAC-SHA256(key, value).
@@ -135,8 +150,13 @@ impl Redactor {
             }
             return;
         }
-        let kind = value.get("kind").and_then(|k| k.as_str()).map(str::to_owned);
-        let Some(object) = value.as_object_mut() else { return };
+        let kind = value
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .map(str::to_owned);
+        let Some(object) = value.as_object_mut() else {
+            return;
+        };
         let is_secret = match kind.as_deref() {
             Some("Secret") => true,
             Some("SecretList") | Some("List") | None => secret_context,
@@ -150,26 +170,24 @@ impl Redactor {
                     }
                 }
             }
-            if let Some(annotations) = object
+            let last_applied = object
                 .get_mut("metadata")
                 .and_then(|m| m.as_object_mut())
                 .and_then(|m| m.get_mut("annotations"))
                 .and_then(|a| a.as_object_mut())
-            {
-                if let Some(v) = annotations.get_mut(LAST_APPLIED) {
-                    self.replace(v, CredentialKind::SecretManifest);
-                }
+                .and_then(|a| a.get_mut(LAST_APPLIED));
+            if let Some(v) = last_applied {
+                self.replace(v, CredentialKind::SecretManifest);
             }
         }
         for (key, v) in object.iter_mut() {
             if is_secret && (key == "data" || key == "stringData") {
                 continue; // already redacted above, value by value
             }
-            if let Some((_, kind)) = CREDENTIAL_KEYS.iter().find(|(k, _)| k == key) {
-                if v.is_string() {
-                    self.replace(v, *kind);
-                    continue;
-                }
+            let credential = CREDENTIAL_KEYS.iter().find(|(k, _)| k == key);
+            if let (Some((_, kind)), true) = (credential, v.is_string()) {
+                self.replace(v, *kind);
+                continue;
             }
             // Items of a SecretList inherit the secret context; other nested objects do not.
             let nested_secret = is_secret && key == "items";
@@ -190,13 +208,17 @@ impl Redactor {
 }
 
 fn load_or_create_key(path: &PathBuf) -> Result<[u8; KEY_LEN], KeyError> {
-    let io_error = |source| KeyError::Io { path: path.display().to_string(), source };
+    let io_error = |source| KeyError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     match std::fs::read(path) {
         Ok(bytes) => {
             let found = bytes.len();
-            bytes
-                .try_into()
-                .map_err(|_| KeyError::Length { path: path.display().to_string(), found })
+            bytes.try_into().map_err(|_| KeyError::Length {
+                path: path.display().to_string(),
+                found,
+            })
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             let mut key = [0u8; KEY_LEN];
@@ -215,7 +237,11 @@ fn load_or_create_key(path: &PathBuf) -> Result<[u8; KEY_LEN], KeyError> {
 fn write_private(path: &PathBuf, key: &[u8]) -> io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(key)
 }
 
@@ -240,20 +266,63 @@ mod tests {
     #[test]
     fn credential_carriers_are_redacted() {
         let cases: &[(&str, &str, Option<&str>, &str)] = &[
-            ("secret data", r#"{"kind":"Secret","data":{"password":"CANARY"}}"#, Some("secrets"), "type=secret_data"),
-            ("secret stringData", r#"{"kind":"Secret","stringData":{"k":"CANARY"}}"#, None, "type=secret_data"),
-            ("secret list", r#"{"kind":"SecretList","items":[{"metadata":{"name":"a"},"data":{"k":"CANARY"}}]}"#, Some("secrets"), "type=secret_data"),
-            ("patch to secrets", r#"{"data":{"k":"CANARY"}}"#, Some("secrets"), "type=secret_data"),
-            ("last applied", r#"{"kind":"Secret","metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"k\":\"CANARY\"}}"}}}"#, Some("secrets"), "type=secret_manifest"),
-            ("token review", r#"{"kind":"TokenReview","spec":{"token":"CANARY"}}"#, Some("tokenreviews"), "type=token"),
-            ("token request", r#"{"kind":"TokenRequest","status":{"token":"CANARY","expirationTimestamp":"x"}}"#, Some("serviceaccounts"), "type=token"),
-            ("password anywhere", r#"{"kind":"ConfigMap","x":[{"password":"CANARY"}]}"#, Some("configmaps"), "type=password"),
+            (
+                "secret data",
+                r#"{"kind":"Secret","data":{"password":"CANARY"}}"#,
+                Some("secrets"),
+                "type=secret_data",
+            ),
+            (
+                "secret stringData",
+                r#"{"kind":"Secret","stringData":{"k":"CANARY"}}"#,
+                None,
+                "type=secret_data",
+            ),
+            (
+                "secret list",
+                r#"{"kind":"SecretList","items":[{"metadata":{"name":"a"},"data":{"k":"CANARY"}}]}"#,
+                Some("secrets"),
+                "type=secret_data",
+            ),
+            (
+                "patch to secrets",
+                r#"{"data":{"k":"CANARY"}}"#,
+                Some("secrets"),
+                "type=secret_data",
+            ),
+            (
+                "last applied",
+                r#"{"kind":"Secret","metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"k\":\"CANARY\"}}"}}}"#,
+                Some("secrets"),
+                "type=secret_manifest",
+            ),
+            (
+                "token review",
+                r#"{"kind":"TokenReview","spec":{"token":"CANARY"}}"#,
+                Some("tokenreviews"),
+                "type=token",
+            ),
+            (
+                "token request",
+                r#"{"kind":"TokenRequest","status":{"token":"CANARY","expirationTimestamp":"x"}}"#,
+                Some("serviceaccounts"),
+                "type=token",
+            ),
+            (
+                "password anywhere",
+                r#"{"kind":"ConfigMap","x":[{"password":"CANARY"}]}"#,
+                Some("configmaps"),
+                "type=password",
+            ),
         ];
         for (name, body, resource, marker) in cases {
             let out = redacted(&body.replace("CANARY", CANARY), *resource);
             assert!(!out.contains(CANARY), "case {name}: canary leaked in {out}");
             assert!(out.contains(marker), "case {name}: no {marker} in {out}");
-            assert!(out.contains(&format!("len={}", CANARY.len())) || *marker == "type=secret_manifest", "case {name}: {out}");
+            assert!(
+                out.contains(&format!("len={}", CANARY.len())) || *marker == "type=secret_manifest",
+                "case {name}: {out}"
+            );
         }
     }
 
@@ -281,6 +350,9 @@ mod tests {
         let second = load_or_create_key(&path).expect("read back");
         assert_eq!(first, second);
         std::fs::write(&path, b"short").expect("overwrite");
-        assert!(matches!(load_or_create_key(&path), Err(KeyError::Length { found: 5, .. })));
+        assert!(matches!(
+            load_or_create_key(&path),
+            Err(KeyError::Length { found: 5, .. })
+        ));
     }
 }

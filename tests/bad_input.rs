@@ -40,18 +40,43 @@ fn check(name: &str, dir: &Path, target: &str, extra_args: &[&str], want: Expect
     assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
     let summary = common::summary(&summary_path);
     let count = |key: &str| summary.get(key).and_then(|v| v.as_u64()).unwrap_or(0);
-    assert_eq!(count("events"), want.events, "{name}: events; stderr: {}", run.stderr);
-    assert_eq!(common::events(&run.stdout).len() as u64, want.events, "{name}: events written");
+    assert_eq!(
+        count("events"),
+        want.events,
+        "{name}: events; stderr: {}",
+        run.stderr
+    );
+    assert_eq!(
+        common::events(&run.stdout).len() as u64,
+        want.events,
+        "{name}: events written"
+    );
     let total_rejected: u64 = want.rejected.iter().map(|(_, n)| n).sum();
-    assert_eq!(count("rejected"), total_rejected, "{name}: rejected; stderr: {}", run.stderr);
+    assert_eq!(
+        count("rejected"),
+        total_rejected,
+        "{name}: rejected; stderr: {}",
+        run.stderr
+    );
     for (reason, n) in want.rejected {
-        let got = summary.pointer(&["rejected_by_reason", reason]).and_then(|v| v.as_u64()).unwrap_or(0);
+        let got = summary
+            .pointer(&["rejected_by_reason", reason])
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0);
         assert_eq!(got, *n, "{name}: rejected {reason}; stderr: {}", run.stderr);
     }
-    assert_eq!(count("records"), count("events") + count("rejected") + count("skipped"), "{name}: every record accounted");
+    assert_eq!(
+        count("records"),
+        count("events") + count("rejected") + count("skipped"),
+        "{name}: every record accounted"
+    );
     for fragment in want.stderr {
         let fragment = fragment.replace("{dir}", dir.to_str().expect("utf-8"));
-        assert!(run.stderr.contains(&fragment), "{name}: stderr lacks {fragment:?}:\n{}", run.stderr);
+        assert!(
+            run.stderr.contains(&fragment),
+            "{name}: stderr lacks {fragment:?}:\n{}",
+            run.stderr
+        );
     }
     run
 }
@@ -65,16 +90,34 @@ fn truncated_gzip_keeps_what_came_before() {
     let target = dir.path().join("cut.gz");
     let summary = dir.path().join("s.json");
     let run = common::credwatch(
-        &["events", "--format", "jsonl", "--summary-json", summary.to_str().expect("utf-8"), target.to_str().expect("utf-8")],
+        &[
+            "events",
+            "--format",
+            "jsonl",
+            "--summary-json",
+            summary.to_str().expect("utf-8"),
+            target.to_str().expect("utf-8"),
+        ],
         None,
         dir.path(),
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("truncated gzip stream"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("truncated gzip stream"),
+        "{}",
+        run.stderr
+    );
     let s = common::summary(&summary);
     let events = s.get("events").and_then(|v| v.as_u64()).unwrap_or(0);
-    assert!(events > 500 && events < 2000, "decoded {events} of 2000 before the cut");
-    assert_eq!(s.pointer(&["rejected_by_reason", "read_error"]).and_then(|v| v.as_u64()), Some(1));
+    assert!(
+        events > 500 && events < 2000,
+        "decoded {events} of 2000 before the cut"
+    );
+    assert_eq!(
+        s.pointer(&["rejected_by_reason", "read_error"])
+            .and_then(|v| v.as_u64()),
+        Some(1)
+    );
     assert_eq!(s.get("inputs_failed").and_then(|v| v.as_u64()), Some(1));
 }
 
@@ -89,55 +132,104 @@ fn bad_input_table() {
     };
 
     let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 256) as u8).collect();
-    check("binary", d, &write("binary.bin", &binary), &[], Expect {
-        events: 0,
-        rejected: &[("binary", 1)],
-        stderr: &["binary.bin: binary: binary content"],
-    });
+    check(
+        "binary",
+        d,
+        &write("binary.bin", &binary),
+        &[],
+        Expect {
+            events: 0,
+            rejected: &[("binary", 1)],
+            stderr: &["binary.bin: binary: binary content"],
+        },
+    );
 
     let mut invalid = format!("{EVENT}\n").into_bytes();
-    invalid.extend_from_slice(b"{\"kind\":\"Event\",\"verb\":\"get\",\"user\":{\"username\":\"\xff\xfe\"}}\n");
+    invalid.extend_from_slice(
+        b"{\"kind\":\"Event\",\"verb\":\"get\",\"user\":{\"username\":\"\xff\xfe\"}}\n",
+    );
     invalid.extend_from_slice(format!("{EVENT}\n").as_bytes());
-    check("invalid utf-8", d, &write("utf8.jsonl", &invalid), &[], Expect {
-        events: 2,
-        rejected: &[("invalid_utf8", 1)],
-        stderr: &["utf8.jsonl:2: invalid_utf8: invalid UTF-8 at byte"],
-    });
+    check(
+        "invalid utf-8",
+        d,
+        &write("utf8.jsonl", &invalid),
+        &[],
+        Expect {
+            events: 2,
+            rejected: &[("invalid_utf8", 1)],
+            stderr: &["utf8.jsonl:2: invalid_utf8: invalid UTF-8 at byte"],
+        },
+    );
 
-    check("kind 0", d, &write("kind0.json", b"{\"kind\": 0}"), &[], Expect {
-        events: 0,
-        rejected: &[("not_audit_event", 1)],
-        stderr: &["kind0.json:1: not_audit_event"],
-    });
+    check(
+        "kind 0",
+        d,
+        &write("kind0.json", b"{\"kind\": 0}"),
+        &[],
+        Expect {
+            events: 0,
+            rejected: &[("not_audit_event", 1)],
+            stderr: &["kind0.json:1: not_audit_event"],
+        },
+    );
 
     let list = format!(
         r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{EVENT},{{"kind":"Event","verb":"get","objectRef":"secrets"}},{EVENT}]}}"#
     );
-    check("event list with one bad item", d, &write("list.json", list.as_bytes()), &[], Expect {
-        events: 2,
-        rejected: &[("invalid_field", 1)],
-        stderr: &["list.json:1 (item 2): invalid_field"],
-    });
+    check(
+        "event list with one bad item",
+        d,
+        &write("list.json", list.as_bytes()),
+        &[],
+        Expect {
+            events: 2,
+            rejected: &[("invalid_field", 1)],
+            stderr: &["list.json:1 (item 2): invalid_field"],
+        },
+    );
 
-    check("empty file", d, &write("empty.log", b""), &[], Expect {
-        events: 0,
-        rejected: &[],
-        stderr: &["empty.log: empty input"],
-    });
+    check(
+        "empty file",
+        d,
+        &write("empty.log", b""),
+        &[],
+        Expect {
+            events: 0,
+            rejected: &[],
+            stderr: &["empty.log: empty input"],
+        },
+    );
 
-    let mixed = format!("{EVENT}\nnot json at all\n\n{EVENT}\n{{\"kind\":\"Event\",\"verb\":\"get\"\n{EVENT}\n");
-    check("text and a cut-off record among good ones", d, &write("mixed.log", mixed.as_bytes()), &[], Expect {
-        events: 3,
-        rejected: &[("not_json", 1), ("incomplete", 1)],
-        stderr: &["mixed.log:2: not_json", "mixed.log:5: incomplete"],
-    });
+    let mixed = format!(
+        "{EVENT}\nnot json at all\n\n{EVENT}\n{{\"kind\":\"Event\",\"verb\":\"get\"\n{EVENT}\n"
+    );
+    check(
+        "text and a cut-off record among good ones",
+        d,
+        &write("mixed.log", mixed.as_bytes()),
+        &[],
+        Expect {
+            events: 3,
+            rejected: &[("not_json", 1), ("incomplete", 1)],
+            stderr: &["mixed.log:2: not_json", "mixed.log:5: incomplete"],
+        },
+    );
 
     let many_bad: String = (0..25).map(|i| format!("garbage {i}\n")).collect();
-    check("errors beyond the per-input cap are counted", d, &write("noisy.log", many_bad.as_bytes()), &[], Expect {
-        events: 0,
-        rejected: &[("not_json", 25)],
-        stderr: &["noisy.log:10: not_json", "noisy.log: 15 more rejected records not shown"],
-    });
+    check(
+        "errors beyond the per-input cap are counted",
+        d,
+        &write("noisy.log", many_bad.as_bytes()),
+        &[],
+        Expect {
+            events: 0,
+            rejected: &[("not_json", 25)],
+            stderr: &[
+                "noisy.log:10: not_json",
+                "noisy.log: 15 more rejected records not shown",
+            ],
+        },
+    );
 }
 
 #[test]
@@ -157,15 +249,29 @@ fn directory_with_unreadable_entries_goes_on() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).expect("chmod");
     }
-    let run = check("directory", dir.path(), logs.to_str().expect("utf-8"), &[], Expect {
-        events: if is_root { 6 } else { 5 },
-        rejected: if is_root { &[("read_error", 1)] } else { &[("read_error", 2)] },
-        stderr: &["dangling.log: read_error"],
-    });
+    let run = check(
+        "directory",
+        dir.path(),
+        logs.to_str().expect("utf-8"),
+        &[],
+        Expect {
+            events: if is_root { 6 } else { 5 },
+            rejected: if is_root {
+                &[("read_error", 1)]
+            } else {
+                &[("read_error", 2)]
+            },
+            stderr: &["dangling.log: read_error"],
+        },
+    );
     // Stable order: a.log, then locked.log, then sub/b.log.
     let origins: Vec<String> = common::events(&run.stdout)
         .iter()
-        .filter_map(|e| e.pointer(&["envelope", "origin"]).and_then(|v| v.as_str()).map(str::to_owned))
+        .filter_map(|e| {
+            e.pointer(&["envelope", "origin"])
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
         .collect();
     let mut sorted = origins.clone();
     sorted.sort();
@@ -178,7 +284,8 @@ fn hundred_megabyte_line_is_bounded() {
     let path = dir.path().join("huge.jsonl");
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-        f.write_all(br#"{"kind":"Event","verb":"get","requestObject":{"blob":""#).expect("w");
+        f.write_all(br#"{"kind":"Event","verb":"get","requestObject":{"blob":""#)
+            .expect("w");
         let chunk = vec![b'A'; 1 << 20];
         for _ in 0..100 {
             f.write_all(&chunk).expect("w");
@@ -186,13 +293,23 @@ fn hundred_megabyte_line_is_bounded() {
         f.write_all(b"\"}}\n").expect("w");
         f.write_all(format!("{EVENT}\n").as_bytes()).expect("w");
     }
-    let run = check("100 MB line", dir.path(), path.to_str().expect("utf-8"), &["--max-record-mb", "16"], Expect {
-        events: 1,
-        rejected: &[("too_large", 1)],
-        stderr: &["huge.jsonl:1: too_large: record of 104857"],
-    });
+    let run = check(
+        "100 MB line",
+        dir.path(),
+        path.to_str().expect("utf-8"),
+        &["--max-record-mb", "16"],
+        Expect {
+            events: 1,
+            rejected: &[("too_large", 1)],
+            stderr: &["huge.jsonl:1: too_large: record of 104857"],
+        },
+    );
     // The line is read through, never held: peak memory stays far below its size.
-    assert!(run.max_rss_kib < 64 * 1024, "peak RSS {} KiB for a 100 MB line", run.max_rss_kib);
+    assert!(
+        run.max_rss_kib < 64 * 1024,
+        "peak RSS {} KiB for a 100 MB line",
+        run.max_rss_kib
+    );
 }
 
 #[test]
@@ -200,14 +317,35 @@ fn strict_fails_at_the_first_bad_record() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("x.log");
     std::fs::write(&path, format!("{EVENT}\nnope\n{EVENT}\n")).expect("written");
-    let run = common::credwatch(&["events", "--strict", "--format", "jsonl", path.to_str().expect("utf-8")], None, dir.path());
+    let run = common::credwatch(
+        &[
+            "events",
+            "--strict",
+            "--format",
+            "jsonl",
+            path.to_str().expect("utf-8"),
+        ],
+        None,
+        dir.path(),
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("x.log:2"), "{}", run.stderr);
     assert!(run.stderr.contains("--strict"), "{}", run.stderr);
-    assert_eq!(common::events(&run.stdout).len(), 1, "events before the bad record are still written");
+    assert_eq!(
+        common::events(&run.stdout).len(),
+        1,
+        "events before the bad record are still written"
+    );
     // Without --strict the same input is a completed run.
-    let lenient = common::credwatch(&["events", "--format", "jsonl", path.to_str().expect("utf-8")], None, dir.path());
-    assert_eq!((lenient.code, common::events(&lenient.stdout).len()), (0, 2));
+    let lenient = common::credwatch(
+        &["events", "--format", "jsonl", path.to_str().expect("utf-8")],
+        None,
+        dir.path(),
+    );
+    assert_eq!(
+        (lenient.code, common::events(&lenient.stdout).len()),
+        (0, 2)
+    );
 }
 
 #[test]
@@ -215,13 +353,35 @@ fn stdin_and_usage_errors() {
     let dir = tempfile::tempdir().expect("temp dir");
     let gz = gzip(lines(3).as_bytes());
     let run = common::credwatch(&["events", "--format", "jsonl", "-"], Some(&gz), dir.path());
-    assert_eq!((run.code, common::events(&run.stdout).len()), (0, 3), "{}", run.stderr);
-    assert!(run.stdout.contains("\"origin\":\"<stdin>:1\""), "{}", run.stdout);
+    assert_eq!(
+        (run.code, common::events(&run.stdout).len()),
+        (0, 3),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("\"origin\":\"<stdin>:1\""),
+        "{}",
+        run.stdout
+    );
     let usage = common::credwatch(&["events"], None, dir.path());
-    assert_eq!(usage.code, 2, "missing PATH is a usage error: {}", usage.stderr);
+    assert_eq!(
+        usage.code, 2,
+        "missing PATH is a usage error: {}",
+        usage.stderr
+    );
     let bad_flag = common::credwatch(&["events", "--format", "xml", "x"], None, dir.path());
     assert_eq!(bad_flag.code, 2);
     let missing = common::credwatch(&["events", "/nonexistent/audit.log"], None, dir.path());
-    assert_eq!(missing.code, 0, "a missing input is reported, the run completes");
-    assert!(missing.stderr.contains("/nonexistent/audit.log: read_error"), "{}", missing.stderr);
+    assert_eq!(
+        missing.code, 0,
+        "a missing input is reported, the run completes"
+    );
+    assert!(
+        missing
+            .stderr
+            .contains("/nonexistent/audit.log: read_error"),
+        "{}",
+        missing.stderr
+    );
 }

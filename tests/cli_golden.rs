@@ -25,15 +25,24 @@ fn golden(name: &str, actual: &str) {
         std::fs::write(&path, actual).expect("golden written");
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(actual, expected, "output differs from {} (UPDATE_GOLDEN=1 to accept)", path.display());
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (UPDATE_GOLDEN=1 to accept)",
+        path.display()
+    );
 }
 
 #[test]
 fn events_jsonl_and_table_are_pinned() {
     let dir = tempfile::tempdir().expect("temp dir");
     fixed_key(dir.path());
-    for (format, file) in [("jsonl", "samples-events.jsonl"), ("table", "samples-events.txt")] {
+    for (format, file) in [
+        ("jsonl", "samples-events.jsonl"),
+        ("table", "samples-events.txt"),
+    ] {
         let run = common::credwatch(&["events", "--format", format, SAMPLES], None, dir.path());
         assert_eq!(run.code, 0, "{}", run.stderr);
         golden(file, &run.stdout);
@@ -48,21 +57,49 @@ fn no_credential_value_reaches_any_output() {
     let runs = [
         common::credwatch(&["events", "--format", "jsonl", SAMPLES], None, dir.path()),
         common::credwatch(&["events", "--format", "table", SAMPLES], None, dir.path()),
-        common::credwatch(&["events", "--format", "jsonl", "-o", out_file.to_str().expect("utf-8"), SAMPLES], None, dir.path()),
+        common::credwatch(
+            &[
+                "events",
+                "--format",
+                "jsonl",
+                "-o",
+                out_file.to_str().expect("utf-8"),
+                SAMPLES,
+            ],
+            None,
+            dir.path(),
+        ),
     ];
     let written = std::fs::read_to_string(&out_file).expect("-o file written");
     for canary in CANARIES {
         for run in &runs {
-            assert!(!run.stdout.contains(canary) && !run.stderr.contains(canary), "{canary} leaked");
+            assert!(
+                !run.stdout.contains(canary) && !run.stderr.contains(canary),
+                "{canary} leaked"
+            );
         }
         assert!(!written.contains(canary), "{canary} leaked into -o file");
     }
     // Redacted, not dropped: the type, length and fingerprint stay.
-    assert!(written.contains("[REDACTED type=secret_data len=32 fp="), "{written}");
-    assert!(written.contains("[REDACTED type=token len=46 fp="), "{written}");
+    assert!(
+        written.contains("[REDACTED type=secret_data len=32 fp="),
+        "{written}"
+    );
+    assert!(
+        written.contains("[REDACTED type=token len=46 fp="),
+        "{written}"
+    );
     // Samples must really hold the canaries, or this test proves nothing.
-    let raw = std::fs::read_to_string(common::project_dir().join(SAMPLES).join("apiserver-audit.log")).expect("sample");
-    assert!(CANARIES.iter().filter(|c| raw.contains(*c)).count() == 2, "canaries planted in the samples");
+    let raw = std::fs::read_to_string(
+        common::project_dir()
+            .join(SAMPLES)
+            .join("apiserver-audit.log"),
+    )
+    .expect("sample");
+    assert!(
+        CANARIES.iter().filter(|c| raw.contains(*c)).count() == 2,
+        "canaries planted in the samples"
+    );
 }
 
 #[test]

@@ -29,7 +29,14 @@ fn gzip_members(members: &[String]) -> Vec<u8> {
 }
 
 /// (name, file content, expected format, expected cluster, events in the file, groups logged)
-fn variants() -> Vec<(&'static str, Vec<u8>, &'static str, Option<&'static str>, usize, bool)> {
+fn variants() -> Vec<(
+    &'static str,
+    Vec<u8>,
+    &'static str,
+    Option<&'static str>,
+    usize,
+    bool,
+)> {
     let event: Value = sonic_rs::from_str(EVENT).expect("canonical event");
     let message = as_json_string(EVENT);
     let subscription = format!(
@@ -130,10 +137,19 @@ fn every_format_gives_the_same_event() {
         let path = dir.path().join(name.replace([' ', ','], "_"));
         std::fs::write(&path, &content).expect("fixture written");
         let path_text = path.to_str().expect("utf-8 temp path");
-        let run = common::credwatch(&["events", "--format", "jsonl", path_text], None, dir.path());
+        let run = common::credwatch(
+            &["events", "--format", "jsonl", path_text],
+            None,
+            dir.path(),
+        );
         assert_eq!(run.code, 0, "{name}: {}", run.stderr);
         let events = common::events(&run.stdout);
-        assert_eq!(events.len(), count, "{name}: events decoded; stderr: {}", run.stderr);
+        assert_eq!(
+            events.len(),
+            count,
+            "{name}: events decoded; stderr: {}",
+            run.stderr
+        );
         assert!(run.stderr.contains(" 0 rejected"), "{name}: {}", run.stderr);
         let mut want = normalized(&canonical, groups);
         if let Some(obj) = want.as_object_mut() {
@@ -141,11 +157,35 @@ fn every_format_gives_the_same_event() {
         }
         for event in &events {
             assert_eq!(normalized(event, groups), want, "{name}: normalized fields");
-            assert_eq!(event.pointer(&["envelope", "format"]).and_then(|v| v.as_str()), Some(format), "{name}");
-            assert_eq!(event.pointer(&["envelope", "cluster"]).and_then(|v| v.as_str()), cluster, "{name}");
-            assert_eq!(event.pointer(&["envelope", "platform"]).and_then(|v| v.as_str()), Some("kubernetes"), "{name}");
-            let origin = event.pointer(&["envelope", "origin"]).and_then(|v| v.as_str()).unwrap_or_default();
-            assert!(origin.starts_with(path_text) && origin.contains(':'), "{name}: origin {origin}");
+            assert_eq!(
+                event
+                    .pointer(&["envelope", "format"])
+                    .and_then(|v| v.as_str()),
+                Some(format),
+                "{name}"
+            );
+            assert_eq!(
+                event
+                    .pointer(&["envelope", "cluster"])
+                    .and_then(|v| v.as_str()),
+                cluster,
+                "{name}"
+            );
+            assert_eq!(
+                event
+                    .pointer(&["envelope", "platform"])
+                    .and_then(|v| v.as_str()),
+                Some("kubernetes"),
+                "{name}"
+            );
+            let origin = event
+                .pointer(&["envelope", "origin"])
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            assert!(
+                origin.starts_with(path_text) && origin.contains(':'),
+                "{name}: origin {origin}"
+            );
         }
     }
 }
@@ -154,11 +194,27 @@ fn every_format_gives_the_same_event() {
 fn output_of_events_is_valid_input() {
     let dir = tempfile::tempdir().expect("temp dir");
     let first = dir.path().join("in.jsonl");
-    let aks = format!(r#"{{"category":"kube-audit","properties":{{"log":{}}},"resourceId":"{AKS_ID}"}}"#, as_json_string(EVENT));
+    let aks = format!(
+        r#"{{"category":"kube-audit","properties":{{"log":{}}},"resourceId":"{AKS_ID}"}}"#,
+        as_json_string(EVENT)
+    );
     std::fs::write(&first, format!("{EVENT}\n{GKE}\n{aks}\n")).expect("written");
-    let once = common::credwatch(&["events", "--format", "jsonl", first.to_str().expect("utf-8")], None, dir.path());
+    let once = common::credwatch(
+        &[
+            "events",
+            "--format",
+            "jsonl",
+            first.to_str().expect("utf-8"),
+        ],
+        None,
+        dir.path(),
+    );
     assert_eq!(common::events(&once.stdout).len(), 3, "{}", once.stderr);
-    let again = common::credwatch(&["events", "--format", "jsonl", "-"], Some(once.stdout.as_bytes()), dir.path());
+    let again = common::credwatch(
+        &["events", "--format", "jsonl", "-"],
+        Some(once.stdout.as_bytes()),
+        dir.path(),
+    );
     let (a, b) = (common::events(&once.stdout), common::events(&again.stdout));
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {

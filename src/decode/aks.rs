@@ -14,8 +14,11 @@ pub(super) fn decode_record<S: Sink>(
     ctx: &Ctx<'_>,
     sink: &mut S,
 ) {
-    if !category.eq_ignore_ascii_case("kube-audit") && !category.eq_ignore_ascii_case("kube-audit-admin") {
-        let detail = format!("Azure record of category {category:?}, not kube-audit or kube-audit-admin");
+    if !category.eq_ignore_ascii_case("kube-audit")
+        && !category.eq_ignore_ascii_case("kube-audit-admin")
+    {
+        let detail =
+            format!("Azure record of category {category:?}, not kube-audit or kube-audit-admin");
         return sink.reject(&ctx.origin, RejectReason::NotAuditEvent, &detail);
     }
     let mut child = ctx.nested(SourceFormat::AksDiagnostic);
@@ -28,7 +31,11 @@ pub(super) fn decode_record<S: Sink>(
     let log = w.properties.as_ref().and_then(|p| p.get("log"));
     match log {
         Some(log) => dec.decode_embedded(&log, child, sink),
-        None => sink.reject(&ctx.origin, RejectReason::InvalidField, "kube-audit record without properties.log"),
+        None => sink.reject(
+            &ctx.origin,
+            RejectReason::InvalidField,
+            "kube-audit record without properties.log",
+        ),
     }
 }
 

@@ -22,12 +22,21 @@ struct LogEvent<'a> {
 }
 
 /// `{"messageType":"DATA_MESSAGE","logGroup":…,"logStream":…,"logEvents":[…]}`.
-pub(super) fn decode_subscription<S: Sink>(dec: &Decoder, w: &Wrapper<'_>, ctx: &Ctx<'_>, sink: &mut S) {
+pub(super) fn decode_subscription<S: Sink>(
+    dec: &Decoder,
+    w: &Wrapper<'_>,
+    ctx: &Ctx<'_>,
+    sink: &mut S,
+) {
     match w.message_type.as_deref() {
-        Some("CONTROL_MESSAGE") => return sink.skip(&ctx.origin, SkipReason::CloudWatchControlMessage),
+        Some("CONTROL_MESSAGE") => {
+            return sink.skip(&ctx.origin, SkipReason::CloudWatchControlMessage);
+        }
         Some("DATA_MESSAGE") | None => {}
         Some(other) => {
-            let detail = format!("CloudWatch messageType {other:?} is neither DATA_MESSAGE nor CONTROL_MESSAGE");
+            let detail = format!(
+                "CloudWatch messageType {other:?} is neither DATA_MESSAGE nor CONTROL_MESSAGE"
+            );
             return sink.reject(&ctx.origin, RejectReason::NotAuditEvent, &detail);
         }
     }
@@ -36,7 +45,11 @@ pub(super) fn decode_subscription<S: Sink>(dec: &Decoder, w: &Wrapper<'_>, ctx: 
         child.cluster = Some(Cow::Owned(cluster.to_owned()));
     }
     let Some(events) = &w.log_events else {
-        return sink.reject(&ctx.origin, RejectReason::InvalidField, "DATA_MESSAGE without logEvents");
+        return sink.reject(
+            &ctx.origin,
+            RejectReason::InvalidField,
+            "DATA_MESSAGE without logEvents",
+        );
     };
     decode_log_events(dec, events, w.log_stream.as_deref(), child, sink);
 }
@@ -44,12 +57,28 @@ pub(super) fn decode_subscription<S: Sink>(dec: &Decoder, w: &Wrapper<'_>, ctx: 
 /// `aws logs filter-log-events` / `get-log-events` output: `{"events":[{"logStreamName",
 /// "timestamp","message",…}]}`. It does not name the log group, so the cluster comes from
 /// `--cluster`.
-pub(super) fn decode_filter_output<S: Sink>(dec: &Decoder, events: &LazyValue<'_>, ctx: &Ctx<'_>, sink: &mut S) {
-    decode_log_events(dec, events, None, ctx.nested(SourceFormat::EksFilterLogEvents), sink);
+pub(super) fn decode_filter_output<S: Sink>(
+    dec: &Decoder,
+    events: &LazyValue<'_>,
+    ctx: &Ctx<'_>,
+    sink: &mut S,
+) {
+    decode_log_events(
+        dec,
+        events,
+        None,
+        ctx.nested(SourceFormat::EksFilterLogEvents),
+        sink,
+    );
 }
 
 /// One log event object per record: `{"timestamp","message","logStreamName","logGroupName"}`.
-pub(super) fn decode_log_event<S: Sink>(dec: &Decoder, w: &Wrapper<'_>, ctx: &Ctx<'_>, sink: &mut S) {
+pub(super) fn decode_log_event<S: Sink>(
+    dec: &Decoder,
+    w: &Wrapper<'_>,
+    ctx: &Ctx<'_>,
+    sink: &mut S,
+) {
     let mut child = ctx.nested(SourceFormat::EksLogEvent);
     let group = w.log_group_name.as_deref().or(w.log_group.as_deref());
     if let Some(cluster) = group.and_then(eks_cluster_from_log_group) {
@@ -69,7 +98,11 @@ fn decode_log_events<S: Sink>(
     sink: &mut S,
 ) {
     let Some(iter) = events.clone().into_array_iter() else {
-        return sink.reject(&ctx.origin, RejectReason::InvalidField, "CloudWatch events are not an array");
+        return sink.reject(
+            &ctx.origin,
+            RejectReason::InvalidField,
+            "CloudWatch events are not an array",
+        );
     };
     let mut seen = 0;
     for (index, item) in iter.enumerate() {
@@ -84,11 +117,26 @@ fn decode_log_events<S: Sink>(
             Ok(event) => {
                 let stream = event.log_stream_name.as_deref().or(batch_stream);
                 match &event.message {
-                    Some(message) => decode_message(dec, message, event.timestamp.as_ref(), stream, item_ctx, sink),
-                    None => sink.reject(&item_ctx.origin, RejectReason::InvalidField, "CloudWatch log event without message"),
+                    Some(message) => decode_message(
+                        dec,
+                        message,
+                        event.timestamp.as_ref(),
+                        stream,
+                        item_ctx,
+                        sink,
+                    ),
+                    None => sink.reject(
+                        &item_ctx.origin,
+                        RejectReason::InvalidField,
+                        "CloudWatch log event without message",
+                    ),
                 }
             }
-            Err(e) => sink.reject(&item_ctx.origin, RejectReason::InvalidField, &format!("CloudWatch log event: {e}")),
+            Err(e) => sink.reject(
+                &item_ctx.origin,
+                RejectReason::InvalidField,
+                &format!("CloudWatch log event: {e}"),
+            ),
         }
     }
     if seen == 0 {
@@ -111,7 +159,10 @@ fn decode_message<S: Sink>(
         return sink.skip(&ctx.origin, SkipReason::EksNonAuditStream);
     }
     if let Some(ts) = timestamp {
-        let text = ts.as_i64().map(|ms| ms.to_string()).or_else(|| ts.as_str().map(str::to_owned));
+        let text = ts
+            .as_i64()
+            .map(|ms| ms.to_string())
+            .or_else(|| ts.as_str().map(str::to_owned));
         ctx.envelope_time = text.map(Cow::Owned);
     }
     dec.decode_embedded(message, ctx, sink);

@@ -106,33 +106,52 @@ struct Status<'a> {
 pub(super) fn decode_log_entry<S: Sink>(dec: &Decoder, record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
     let entry: LogEntry = match sonic_rs::from_slice(record) {
         Ok(entry) => entry,
-        Err(e) => return sink.reject(&ctx.origin, RejectReason::InvalidField, &format!("GKE LogEntry: {e}")),
+        Err(e) => {
+            return sink.reject(
+                &ctx.origin,
+                RejectReason::InvalidField,
+                &format!("GKE LogEntry: {e}"),
+            );
+        }
     };
     let proto = &entry.proto_payload;
     let method = proto.method_name.as_deref().unwrap_or("");
     let is_k8s = proto.service_name.as_deref() == Some("k8s.io") || method.starts_with("io.k8s.");
     if !is_k8s {
         let service = proto.service_name.as_deref().unwrap_or("unknown");
-        let detail = format!("Cloud Audit Log of service {service:?} (method {method:?}), not GKE's k8s.io");
+        let detail =
+            format!("Cloud Audit Log of service {service:?} (method {method:?}), not GKE's k8s.io");
         return sink.reject(&ctx.origin, RejectReason::NotAuditEvent, &detail);
     }
     let Some(call) = parse_method(method) else {
-        let detail = format!("GKE methodName {method:?} is not io.k8s.<group>.<version>.<resource>.<verb>");
+        let detail =
+            format!("GKE methodName {method:?} is not io.k8s.<group>.<version>.<resource>.<verb>");
         return sink.reject(&ctx.origin, RejectReason::InvalidField, &detail);
     };
-    let authz = if proto.authorization_info.is_empty() { &entry.authorization_info } else { &proto.authorization_info };
+    let authz = if proto.authorization_info.is_empty() {
+        &entry.authorization_info
+    } else {
+        &proto.authorization_info
+    };
     let path = proto
         .resource_name
         .as_deref()
         .or_else(|| authz.iter().find_map(|a| a.resource.as_deref()));
     let event = to_event(&entry, &call, path, authz);
     let mut child = ctx.nested(SourceFormat::GkeLogEntry);
-    if let Some(resource) = &entry.resource {
-        if let Some(cluster) = resource.labels.get("cluster_name") {
-            child.cluster = Some(Cow::Owned(cluster.to_owned()));
-        }
+    if let Some(cluster) = entry
+        .resource
+        .as_ref()
+        .and_then(|r| r.labels.get("cluster_name"))
+    {
+        child.cluster = Some(Cow::Owned(cluster.to_owned()));
     }
-    dec.emit(&event, &child, child.format.unwrap_or(SourceFormat::GkeLogEntry), sink);
+    dec.emit(
+        &event,
+        &child,
+        child.format.unwrap_or(SourceFormat::GkeLogEntry),
+        sink,
+    );
 }
 
 fn to_event<'e>(
@@ -182,7 +201,11 @@ fn to_event<'e>(
         (None, None) => "Metadata",
     };
     let stage = match &entry.operation {
-        Some(Operation { first: Some(true), last: Some(false), .. }) => "ResponseStarted",
+        Some(Operation {
+            first: Some(true),
+            last: Some(false),
+            ..
+        }) => "ResponseStarted",
         _ => "ResponseComplete",
     };
     AuditEvent {
@@ -198,20 +221,31 @@ fn to_event<'e>(
         request_uri,
         verb: Some(Cow::Borrowed(call.verb)),
         user: UserInfo {
-            username: proto.authentication_info.as_ref().and_then(|a| a.principal_email.clone()),
+            username: proto
+                .authentication_info
+                .as_ref()
+                .and_then(|a| a.principal_email.clone()),
             ..UserInfo::default()
         },
         impersonated_user: None,
-        source_ips: metadata.and_then(|m| m.caller_ip.clone()).into_iter().collect(),
+        source_ips: metadata
+            .and_then(|m| m.caller_ip.clone())
+            .into_iter()
+            .collect(),
         user_agent: metadata.and_then(|m| m.caller_supplied_user_agent.clone()),
         object_ref,
         response_status: Some(ResponseStatus {
             code: Some(code),
-            message: status.and_then(|s| s.message.clone()).filter(|m| !m.is_empty()),
+            message: status
+                .and_then(|s| s.message.clone())
+                .filter(|m| !m.is_empty()),
             ..ResponseStatus::default()
         }),
         request_object: proto.request.as_ref().map(|v| RawJson::new(v.as_raw_cow())),
-        response_object: proto.response.as_ref().map(|v| RawJson::new(v.as_raw_cow())),
+        response_object: proto
+            .response
+            .as_ref()
+            .map(|v| RawJson::new(v.as_raw_cow())),
         request_received_timestamp: entry.timestamp.clone().or_else(|| proto.timestamp.clone()),
         stage_timestamp: None,
         annotations,
@@ -278,16 +312,23 @@ pub(super) fn parse_method(method: &str) -> Option<Method<'_>> {
     let group = group_parts.join(".");
     let group = match group.as_str() {
         "core.k8s.io" => Cow::Borrowed(""),
-        "apps.k8s.io" | "batch.k8s.io" | "autoscaling.k8s.io" | "policy.k8s.io" | "extensions.k8s.io" => {
-            Cow::Owned(group.trim_end_matches(".k8s.io").to_owned())
-        }
+        "apps.k8s.io" | "batch.k8s.io" | "autoscaling.k8s.io" | "policy.k8s.io"
+        | "extensions.k8s.io" => Cow::Owned(group.trim_end_matches(".k8s.io").to_owned()),
         _ => Cow::Owned(group),
     };
-    Some(Method { group, version: Some(parts[version_at]), resource: Some(resource), subresource, verb })
+    Some(Method {
+        group,
+        version: Some(parts[version_at]),
+        resource: Some(resource),
+        subresource,
+        verb,
+    })
 }
 
 fn is_version(part: &str) -> bool {
-    let Some(rest) = part.strip_prefix('v') else { return false };
+    let Some(rest) = part.strip_prefix('v') else {
+        return false;
+    };
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
         return false;
@@ -310,14 +351,24 @@ pub(super) struct Located<'p> {
 pub(super) fn locate<'p>(path: &'p str, resource: &str) -> Located<'p> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     // Skip `<group>/<version>`; the core group is written `core` (or, rarely, left out).
-    let start = segments.iter().position(|s| is_version(s)).map_or(0, |v| v + 1);
+    let start = segments
+        .iter()
+        .position(|s| is_version(s))
+        .map_or(0, |v| v + 1);
     let rest = &segments[start.min(segments.len())..];
     match rest {
-        ["namespaces", name] if resource == "namespaces" => Located { namespace: None, name: Some(name) },
-        ["namespaces", ns, res, tail @ ..] if *res == resource => {
-            Located { namespace: Some(ns), name: tail.first().copied() }
-        }
-        [res, tail @ ..] if *res == resource => Located { namespace: None, name: tail.first().copied() },
+        ["namespaces", name] if resource == "namespaces" => Located {
+            namespace: None,
+            name: Some(name),
+        },
+        ["namespaces", ns, res, tail @ ..] if *res == resource => Located {
+            namespace: Some(ns),
+            name: tail.first().copied(),
+        },
+        [res, tail @ ..] if *res == resource => Located {
+            namespace: None,
+            name: tail.first().copied(),
+        },
         _ => Located::default(),
     }
 }
@@ -328,21 +379,84 @@ mod tests {
 
     #[test]
     fn method_names() {
-        let cases: &[(&str, Option<(&str, Option<&str>, Option<&str>, Option<&str>, &str)>)] = &[
-            ("io.k8s.core.v1.secrets.list", Some(("", Some("v1"), Some("secrets"), None, "list"))),
-            ("io.k8s.core.v1.pods.exec.create", Some(("", Some("v1"), Some("pods"), Some("exec"), "create"))),
-            ("io.k8s.core.v1.serviceaccounts.token.create", Some(("", Some("v1"), Some("serviceaccounts"), Some("token"), "create"))),
-            ("io.k8s.apps.v1.deployments.patch", Some(("apps", Some("v1"), Some("deployments"), None, "patch"))),
-            ("io.k8s.authorization.rbac.v1.clusterrolebindings.create", Some(("rbac.authorization.k8s.io", Some("v1"), Some("clusterrolebindings"), None, "create"))),
-            ("io.k8s.coordination.v1.leases.update", Some(("coordination.k8s.io", Some("v1"), Some("leases"), None, "update"))),
-            ("io.k8s.core.v1.pods.status.patch", Some(("", Some("v1"), Some("pods"), Some("status"), "patch"))),
-            ("io.istio.networking.v1beta1.virtualservices.get", Some(("networking.istio.io", Some("v1beta1"), Some("virtualservices"), None, "get"))),
+        type Want<'a> = Option<(
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a str,
+        )>;
+        let cases: &[(&str, Want)] = &[
+            (
+                "io.k8s.core.v1.secrets.list",
+                Some(("", Some("v1"), Some("secrets"), None, "list")),
+            ),
+            (
+                "io.k8s.core.v1.pods.exec.create",
+                Some(("", Some("v1"), Some("pods"), Some("exec"), "create")),
+            ),
+            (
+                "io.k8s.core.v1.serviceaccounts.token.create",
+                Some((
+                    "",
+                    Some("v1"),
+                    Some("serviceaccounts"),
+                    Some("token"),
+                    "create",
+                )),
+            ),
+            (
+                "io.k8s.apps.v1.deployments.patch",
+                Some(("apps", Some("v1"), Some("deployments"), None, "patch")),
+            ),
+            (
+                "io.k8s.authorization.rbac.v1.clusterrolebindings.create",
+                Some((
+                    "rbac.authorization.k8s.io",
+                    Some("v1"),
+                    Some("clusterrolebindings"),
+                    None,
+                    "create",
+                )),
+            ),
+            (
+                "io.k8s.coordination.v1.leases.update",
+                Some((
+                    "coordination.k8s.io",
+                    Some("v1"),
+                    Some("leases"),
+                    None,
+                    "update",
+                )),
+            ),
+            (
+                "io.k8s.core.v1.pods.status.patch",
+                Some(("", Some("v1"), Some("pods"), Some("status"), "patch")),
+            ),
+            (
+                "io.istio.networking.v1beta1.virtualservices.get",
+                Some((
+                    "networking.istio.io",
+                    Some("v1beta1"),
+                    Some("virtualservices"),
+                    None,
+                    "get",
+                )),
+            ),
             ("io.k8s.get", Some(("", None, None, None, "get"))),
             ("google.container.v1.ClusterManager.GetCluster", None),
             ("", None),
         ];
         for (method, want) in cases {
-            let got = parse_method(method).map(|m| (m.group.into_owned(), m.version, m.resource, m.subresource, m.verb));
+            let got = parse_method(method).map(|m| {
+                (
+                    m.group.into_owned(),
+                    m.version,
+                    m.resource,
+                    m.subresource,
+                    m.verb,
+                )
+            });
             let want = want.map(|(g, v, r, s, verb)| (g.to_owned(), v, r, s, verb));
             assert_eq!(got, want, "method {method}");
         }
@@ -351,23 +465,60 @@ mod tests {
     #[test]
     fn resource_names() {
         let cases = [
-            ("core/v1/namespaces/default/pods/nginx/exec", "pods", Some("default"), Some("nginx")),
-            ("core/v1/namespaces/kube-system/secrets", "secrets", Some("kube-system"), None),
+            (
+                "core/v1/namespaces/default/pods/nginx/exec",
+                "pods",
+                Some("default"),
+                Some("nginx"),
+            ),
+            (
+                "core/v1/namespaces/kube-system/secrets",
+                "secrets",
+                Some("kube-system"),
+                None,
+            ),
             ("core/v1/secrets", "secrets", None, None),
-            ("rbac.authorization.k8s.io/v1/clusterroles/admin", "clusterroles", None, Some("admin")),
+            (
+                "rbac.authorization.k8s.io/v1/clusterroles/admin",
+                "clusterroles",
+                None,
+                Some("admin"),
+            ),
             ("core/v1/namespaces/foo", "namespaces", None, Some("foo")),
-            ("core/v1/namespaces/ns1/serviceaccounts/default/token", "serviceaccounts", Some("ns1"), Some("default")),
-            ("core/v1/namespaces/ns/pods/pods", "pods", Some("ns"), Some("pods")),
+            (
+                "core/v1/namespaces/ns1/serviceaccounts/default/token",
+                "serviceaccounts",
+                Some("ns1"),
+                Some("default"),
+            ),
+            (
+                "core/v1/namespaces/ns/pods/pods",
+                "pods",
+                Some("ns"),
+                Some("pods"),
+            ),
             ("elsewhere", "pods", None, None),
         ];
         for (path, resource, namespace, name) in cases {
-            assert_eq!(locate(path, resource), Located { namespace, name }, "path {path}");
+            assert_eq!(
+                locate(path, resource),
+                Located { namespace, name },
+                "path {path}"
+            );
         }
     }
 
     #[test]
     fn grpc_codes() {
-        for (grpc, http) in [(0, 200), (7, 403), (16, 401), (5, 404), (6, 409), (13, 500), (99, 500)] {
+        for (grpc, http) in [
+            (0, 200),
+            (7, 403),
+            (16, 401),
+            (5, 404),
+            (6, 409),
+            (13, 500),
+            (99, 500),
+        ] {
             assert_eq!(grpc_to_http(grpc), http);
         }
     }

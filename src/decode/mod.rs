@@ -135,7 +135,11 @@ impl Decoder {
     /// Decodes one framed record found at `source:line`.
     pub fn decode_record<S: Sink>(&self, record: &[u8], source: &str, line: u64, sink: &mut S) {
         let ctx = Ctx {
-            origin: Origin { source, line, item: None },
+            origin: Origin {
+                source,
+                line,
+                item: None,
+            },
             cluster: None,
             format: None,
             envelope_time: None,
@@ -146,7 +150,11 @@ impl Decoder {
 
     fn decode_value<S: Sink>(&self, record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
         if ctx.depth > MAX_DEPTH {
-            sink.reject(&ctx.origin, RejectReason::TooDeep, "envelopes nested too deep");
+            sink.reject(
+                &ctx.origin,
+                RejectReason::TooDeep,
+                "envelopes nested too deep",
+            );
             return;
         }
         let trimmed = record.trim_ascii();
@@ -196,10 +204,12 @@ impl Decoder {
         ctx: &Ctx<'_>,
         sink: &mut S,
     ) {
-        if let Some(items) = &w.items {
-            if w.kind.as_ref().and_then(|k| k.as_str()) == Some("EventList") || w.kind.is_none() {
-                return self.decode_items(items, ctx.nested(SourceFormat::K8sEventList), sink);
-            }
+        let is_event_list = w
+            .kind
+            .as_ref()
+            .is_none_or(|k| k.as_str() == Some("EventList"));
+        if let (Some(items), true) = (&w.items, is_event_list) {
+            return self.decode_items(items, ctx.nested(SourceFormat::K8sEventList), sink);
         }
         if w.message_type.is_some() || w.log_events.is_some() {
             return eks::decode_subscription(self, w, ctx, sink);
@@ -225,11 +235,17 @@ impl Decoder {
         let keys = describe_keys(record);
         match native_error {
             Some(e) if has_event_shape(record) => {
-                let detail = format!("audit event with a field of the wrong type: {}", short_error(&e));
+                let detail = format!(
+                    "audit event with a field of the wrong type: {}",
+                    short_error(&e)
+                );
                 sink.reject(&ctx.origin, RejectReason::InvalidField, &detail);
             }
             Some(e) => {
-                let detail = format!("no audit event or known envelope ({keys}); {}", short_error(&e));
+                let detail = format!(
+                    "no audit event or known envelope ({keys}); {}",
+                    short_error(&e)
+                );
                 sink.reject(&ctx.origin, RejectReason::NotAuditEvent, &detail);
             }
             None => {
@@ -253,7 +269,11 @@ impl Decoder {
     /// with its index and the others survive.
     fn decode_items<S: Sink>(&self, items: &LazyValue<'_>, ctx: Ctx<'_>, sink: &mut S) {
         let Some(iter) = items.clone().into_array_iter() else {
-            sink.reject(&ctx.origin, RejectReason::InvalidField, "batch items are not an array");
+            sink.reject(
+                &ctx.origin,
+                RejectReason::InvalidField,
+                "batch items are not an array",
+            );
             return;
         };
         let mut seen = 0;
@@ -310,7 +330,13 @@ impl Decoder {
     }
 
     /// Hands a decoded event to the sink with its envelope.
-    fn emit<S: Sink>(&self, event: &AuditEvent<'_>, ctx: &Ctx<'_>, format: SourceFormat, sink: &mut S) {
+    fn emit<S: Sink>(
+        &self,
+        event: &AuditEvent<'_>,
+        ctx: &Ctx<'_>,
+        format: SourceFormat,
+        sink: &mut S,
+    ) {
         let cluster = ctx
             .cluster
             .clone()
@@ -321,7 +347,11 @@ impl Decoder {
             format,
             envelope_time: ctx.envelope_time.clone(),
         };
-        sink.event(&Decoded { event, envelope: &envelope, origin: &ctx.origin });
+        sink.event(&Decoded {
+            event,
+            envelope: &envelope,
+            origin: &ctx.origin,
+        });
     }
 }
 
@@ -360,7 +390,12 @@ struct Wrapper<'a> {
     category: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     properties: Option<LazyValue<'a>>,
-    #[serde(borrow, default, deserialize_with = "crate::event::opt_str", rename = "resourceId")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "crate::event::opt_str",
+        rename = "resourceId"
+    )]
     resource_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     records: Option<LazyValue<'a>>,
@@ -374,15 +409,24 @@ struct Wrapper<'a> {
 /// Says what a JSON error means for the user: bad bytes, a cut-off document or bad syntax.
 fn classify_json_error(e: &sonic_rs::Error, record: &[u8]) -> (RejectReason, String) {
     if let Err(u) = std::str::from_utf8(record) {
-        return (RejectReason::InvalidUtf8, format!("invalid UTF-8 at byte {}", u.valid_up_to()));
+        return (
+            RejectReason::InvalidUtf8,
+            format!("invalid UTF-8 at byte {}", u.valid_up_to()),
+        );
     }
     if e.is_eof() {
-        return (RejectReason::Incomplete, format!("JSON ends early: {}", short_error(e)));
+        return (
+            RejectReason::Incomplete,
+            format!("JSON ends early: {}", short_error(e)),
+        );
     }
     if e.is_unmatched_type() {
         return (RejectReason::InvalidField, short_error(e));
     }
-    (RejectReason::NotJson, format!("invalid JSON: {}", short_error(e)))
+    (
+        RejectReason::NotJson,
+        format!("invalid JSON: {}", short_error(e)),
+    )
 }
 
 /// sonic-rs errors quote the surrounding input; keep the message, drop the quoted bytes so no
@@ -399,7 +443,9 @@ fn reject_text<S: Sink>(record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {
         return sink.reject(&ctx.origin, RejectReason::InvalidUtf8, &detail);
     }
     let detail = match ctx.format {
-        Some(format) if ctx.depth > 0 => format!("{format} record holds a text line, not an audit event"),
+        Some(format) if ctx.depth > 0 => {
+            format!("{format} record holds a text line, not an audit event")
+        }
         _ => "not JSON (a text line)".to_owned(),
     };
     sink.reject(&ctx.origin, RejectReason::NotJson, &detail);

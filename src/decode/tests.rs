@@ -21,7 +21,10 @@ impl Sink for Collect {
             o.name.as_deref().unwrap_or("-"),
             o.api_group.as_deref().unwrap_or("-"),
             e.user.username.as_deref().unwrap_or("-"),
-            e.response_status.as_ref().and_then(|r| r.code).map_or("-".into(), |c| c.to_string()),
+            e.response_status
+                .as_ref()
+                .and_then(|r| r.code)
+                .map_or("-".into(), |c| c.to_string()),
             e.decision().unwrap_or("-"),
             d.envelope.cluster.as_deref().unwrap_or("-"),
             d.envelope.format,
@@ -32,7 +35,8 @@ impl Sink for Collect {
         self.out.push(format!("reject {reason} at {origin}"));
     }
     fn skip(&mut self, origin: &Origin<'_>, reason: SkipReason) {
-        self.out.push(format!("skip {} at {origin}", reason.as_str()));
+        self.out
+            .push(format!("skip {} at {origin}", reason.as_str()));
     }
 }
 

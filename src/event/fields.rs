@@ -60,39 +60,217 @@ macro_rules! obj {
 
 /// Every field, in the order `credwatch fields` lists them.
 pub static FIELDS: &[FieldDef] = &[
-    FieldDef { name: "kind", ty: FieldType::String, description: "Record kind: `Event` for audit events", get: |e| s(&e.kind) },
-    FieldDef { name: "apiVersion", ty: FieldType::String, description: "audit.k8s.io/v1 or v1beta1", get: |e| s(&e.api_version) },
-    FieldDef { name: "level", ty: FieldType::String, description: "Audit level the policy chose: None, Metadata, Request, RequestResponse", get: |e| s(&e.level) },
-    FieldDef { name: "auditID", ty: FieldType::String, description: "Unique id of the request; shared by its stages", get: |e| s(&e.audit_id) },
-    FieldDef { name: "stage", ty: FieldType::String, description: "RequestReceived, ResponseStarted (exec, attach, watch), ResponseComplete or Panic", get: |e| s(&e.stage) },
-    FieldDef { name: "requestURI", ty: FieldType::String, description: "Request path and query as sent; the exec command is only here, URL-encoded", get: |e| s(&e.request_uri) },
-    FieldDef { name: "verb", ty: FieldType::String, description: "Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection (exec over websocket is get)", get: |e| s(&e.verb) },
-    FieldDef { name: "user.username", ty: FieldType::String, description: "Authenticated caller, e.g. system:serviceaccount:ns:name, system:node:host, an email or IAM ARN", get: |e| s(&e.user.username) },
-    FieldDef { name: "user.uid", ty: FieldType::String, description: "Caller's uid when the authenticator gives one", get: |e| s(&e.user.uid) },
-    FieldDef { name: "user.groups", ty: FieldType::StringList, description: "Caller's groups, e.g. system:masters, system:authenticated", get: |e| list(&e.user.groups) },
-    FieldDef { name: "user.extra", ty: FieldType::Object, description: "Authenticator extras (EKS: arn, accessKeyId, sessionName), raw", get: |e| e.user.extra.as_ref().map(|v| FieldValue::Raw(v.as_str())) },
-    FieldDef { name: "impersonatedUser.username", ty: FieldType::String, description: "User the caller impersonated (Impersonate-User header)", get: |e| e.impersonated_user.as_ref().and_then(|u| s(&u.username)) },
-    FieldDef { name: "impersonatedUser.groups", ty: FieldType::StringList, description: "Groups the caller impersonated", get: |e| e.impersonated_user.as_ref().and_then(|u| list(&u.groups)) },
-    FieldDef { name: "sourceIPs", ty: FieldType::StringList, description: "Client address, then any X-Forwarded-For hops", get: |e| list(&e.source_ips) },
-    FieldDef { name: "userAgent", ty: FieldType::String, description: "Client user agent as sent (kubectl/…, python-requests/…, curl/…)", get: |e| s(&e.user_agent) },
-    FieldDef { name: "objectRef.resource", ty: FieldType::String, description: "Resource type: secrets, pods, serviceaccounts, configmaps, nodes, …", get: |e| obj!(e, resource) },
-    FieldDef { name: "objectRef.subresource", ty: FieldType::String, description: "Subresource: exec, attach, log, token, proxy, portforward, ephemeralcontainers, …", get: |e| obj!(e, subresource) },
-    FieldDef { name: "objectRef.namespace", ty: FieldType::String, description: "Namespace; absent for cluster-scoped and all-namespace requests", get: |e| obj!(e, namespace) },
-    FieldDef { name: "objectRef.name", ty: FieldType::String, description: "Object name; absent for list and watch", get: |e| obj!(e, name) },
-    FieldDef { name: "objectRef.uid", ty: FieldType::String, description: "Object uid", get: |e| obj!(e, uid) },
-    FieldDef { name: "objectRef.apiGroup", ty: FieldType::String, description: "API group; empty for the core group", get: |e| obj!(e, api_group) },
-    FieldDef { name: "objectRef.apiVersion", ty: FieldType::String, description: "API version of the resource", get: |e| obj!(e, api_version) },
-    FieldDef { name: "objectRef.resourceVersion", ty: FieldType::String, description: "Resource version of the object", get: |e| obj!(e, resource_version) },
-    FieldDef { name: "responseStatus.code", ty: FieldType::Integer, description: "HTTP status: 200/201 success, 101 upgraded stream (exec, attach), 401, 403, 404", get: |e| e.response_status.as_ref().and_then(|r| r.code).map(FieldValue::Int) },
-    FieldDef { name: "responseStatus.status", ty: FieldType::String, description: "Success or Failure, when given", get: |e| e.response_status.as_ref().and_then(|r| s(&r.status)) },
-    FieldDef { name: "responseStatus.reason", ty: FieldType::String, description: "Machine-readable failure reason (Forbidden, NotFound, …)", get: |e| e.response_status.as_ref().and_then(|r| s(&r.reason)) },
-    FieldDef { name: "responseStatus.message", ty: FieldType::String, description: "Human-readable failure message", get: |e| e.response_status.as_ref().and_then(|r| s(&r.message)) },
-    FieldDef { name: "requestObject", ty: FieldType::Object, description: "Request body (levels Request, RequestResponse), raw", get: |e| e.request_object.as_ref().map(|v| FieldValue::Raw(v.as_str())) },
-    FieldDef { name: "responseObject", ty: FieldType::Object, description: "Response body (level RequestResponse), raw; Secret data is redacted on output", get: |e| e.response_object.as_ref().map(|v| FieldValue::Raw(v.as_str())) },
-    FieldDef { name: "requestReceivedTimestamp", ty: FieldType::String, description: "When the apiserver received the request (RFC 3339)", get: |e| s(&e.request_received_timestamp) },
-    FieldDef { name: "stageTimestamp", ty: FieldType::String, description: "When this stage was logged (RFC 3339)", get: |e| s(&e.stage_timestamp) },
-    FieldDef { name: "annotations.authorization.k8s.io/decision", ty: FieldType::String, description: "Authorizer decision: allow or forbid", get: |e| e.annotations.get(DECISION_ANNOTATION).map(FieldValue::Str) },
-    FieldDef { name: "annotations.authorization.k8s.io/reason", ty: FieldType::String, description: "Why the authorizer decided so (the RBAC binding that allowed it)", get: |e| e.annotations.get(REASON_ANNOTATION).map(FieldValue::Str) },
+    FieldDef {
+        name: "kind",
+        ty: FieldType::String,
+        description: "Record kind: `Event` for audit events",
+        get: |e| s(&e.kind),
+    },
+    FieldDef {
+        name: "apiVersion",
+        ty: FieldType::String,
+        description: "audit.k8s.io/v1 or v1beta1",
+        get: |e| s(&e.api_version),
+    },
+    FieldDef {
+        name: "level",
+        ty: FieldType::String,
+        description: "Audit level the policy chose: None, Metadata, Request, RequestResponse",
+        get: |e| s(&e.level),
+    },
+    FieldDef {
+        name: "auditID",
+        ty: FieldType::String,
+        description: "Unique id of the request; shared by its stages",
+        get: |e| s(&e.audit_id),
+    },
+    FieldDef {
+        name: "stage",
+        ty: FieldType::String,
+        description: "RequestReceived, ResponseStarted (exec, attach, watch), ResponseComplete or Panic",
+        get: |e| s(&e.stage),
+    },
+    FieldDef {
+        name: "requestURI",
+        ty: FieldType::String,
+        description: "Request path and query as sent; the exec command is only here, URL-encoded",
+        get: |e| s(&e.request_uri),
+    },
+    FieldDef {
+        name: "verb",
+        ty: FieldType::String,
+        description: "Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection (exec over websocket is get)",
+        get: |e| s(&e.verb),
+    },
+    FieldDef {
+        name: "user.username",
+        ty: FieldType::String,
+        description: "Authenticated caller, e.g. system:serviceaccount:ns:name, system:node:host, an email or IAM ARN",
+        get: |e| s(&e.user.username),
+    },
+    FieldDef {
+        name: "user.uid",
+        ty: FieldType::String,
+        description: "Caller's uid when the authenticator gives one",
+        get: |e| s(&e.user.uid),
+    },
+    FieldDef {
+        name: "user.groups",
+        ty: FieldType::StringList,
+        description: "Caller's groups, e.g. system:masters, system:authenticated",
+        get: |e| list(&e.user.groups),
+    },
+    FieldDef {
+        name: "user.extra",
+        ty: FieldType::Object,
+        description: "Authenticator extras (EKS: arn, accessKeyId, sessionName), raw",
+        get: |e| e.user.extra.as_ref().map(|v| FieldValue::Raw(v.as_str())),
+    },
+    FieldDef {
+        name: "impersonatedUser.username",
+        ty: FieldType::String,
+        description: "User the caller impersonated (Impersonate-User header)",
+        get: |e| e.impersonated_user.as_ref().and_then(|u| s(&u.username)),
+    },
+    FieldDef {
+        name: "impersonatedUser.groups",
+        ty: FieldType::StringList,
+        description: "Groups the caller impersonated",
+        get: |e| e.impersonated_user.as_ref().and_then(|u| list(&u.groups)),
+    },
+    FieldDef {
+        name: "sourceIPs",
+        ty: FieldType::StringList,
+        description: "Client address, then any X-Forwarded-For hops",
+        get: |e| list(&e.source_ips),
+    },
+    FieldDef {
+        name: "userAgent",
+        ty: FieldType::String,
+        description: "Client user agent as sent (kubectl/…, python-requests/…, curl/…)",
+        get: |e| s(&e.user_agent),
+    },
+    FieldDef {
+        name: "objectRef.resource",
+        ty: FieldType::String,
+        description: "Resource type: secrets, pods, serviceaccounts, configmaps, nodes, …",
+        get: |e| obj!(e, resource),
+    },
+    FieldDef {
+        name: "objectRef.subresource",
+        ty: FieldType::String,
+        description: "Subresource: exec, attach, log, token, proxy, portforward, ephemeralcontainers, …",
+        get: |e| obj!(e, subresource),
+    },
+    FieldDef {
+        name: "objectRef.namespace",
+        ty: FieldType::String,
+        description: "Namespace; absent for cluster-scoped and all-namespace requests",
+        get: |e| obj!(e, namespace),
+    },
+    FieldDef {
+        name: "objectRef.name",
+        ty: FieldType::String,
+        description: "Object name; absent for list and watch",
+        get: |e| obj!(e, name),
+    },
+    FieldDef {
+        name: "objectRef.uid",
+        ty: FieldType::String,
+        description: "Object uid",
+        get: |e| obj!(e, uid),
+    },
+    FieldDef {
+        name: "objectRef.apiGroup",
+        ty: FieldType::String,
+        description: "API group; empty for the core group",
+        get: |e| obj!(e, api_group),
+    },
+    FieldDef {
+        name: "objectRef.apiVersion",
+        ty: FieldType::String,
+        description: "API version of the resource",
+        get: |e| obj!(e, api_version),
+    },
+    FieldDef {
+        name: "objectRef.resourceVersion",
+        ty: FieldType::String,
+        description: "Resource version of the object",
+        get: |e| obj!(e, resource_version),
+    },
+    FieldDef {
+        name: "responseStatus.code",
+        ty: FieldType::Integer,
+        description: "HTTP status: 200/201 success, 101 upgraded stream (exec, attach), 401, 403, 404",
+        get: |e| {
+            e.response_status
+                .as_ref()
+                .and_then(|r| r.code)
+                .map(FieldValue::Int)
+        },
+    },
+    FieldDef {
+        name: "responseStatus.status",
+        ty: FieldType::String,
+        description: "Success or Failure, when given",
+        get: |e| e.response_status.as_ref().and_then(|r| s(&r.status)),
+    },
+    FieldDef {
+        name: "responseStatus.reason",
+        ty: FieldType::String,
+        description: "Machine-readable failure reason (Forbidden, NotFound, …)",
+        get: |e| e.response_status.as_ref().and_then(|r| s(&r.reason)),
+    },
+    FieldDef {
+        name: "responseStatus.message",
+        ty: FieldType::String,
+        description: "Human-readable failure message",
+        get: |e| e.response_status.as_ref().and_then(|r| s(&r.message)),
+    },
+    FieldDef {
+        name: "requestObject",
+        ty: FieldType::Object,
+        description: "Request body (levels Request, RequestResponse), raw",
+        get: |e| {
+            e.request_object
+                .as_ref()
+                .map(|v| FieldValue::Raw(v.as_str()))
+        },
+    },
+    FieldDef {
+        name: "responseObject",
+        ty: FieldType::Object,
+        description: "Response body (level RequestResponse), raw; Secret data is redacted on output",
+        get: |e| {
+            e.response_object
+                .as_ref()
+                .map(|v| FieldValue::Raw(v.as_str()))
+        },
+    },
+    FieldDef {
+        name: "requestReceivedTimestamp",
+        ty: FieldType::String,
+        description: "When the apiserver received the request (RFC 3339)",
+        get: |e| s(&e.request_received_timestamp),
+    },
+    FieldDef {
+        name: "stageTimestamp",
+        ty: FieldType::String,
+        description: "When this stage was logged (RFC 3339)",
+        get: |e| s(&e.stage_timestamp),
+    },
+    FieldDef {
+        name: "annotations.authorization.k8s.io/decision",
+        ty: FieldType::String,
+        description: "Authorizer decision: allow or forbid",
+        get: |e| e.annotations.get(DECISION_ANNOTATION).map(FieldValue::Str),
+    },
+    FieldDef {
+        name: "annotations.authorization.k8s.io/reason",
+        ty: FieldType::String,
+        description: "Why the authorizer decided so (the RBAC binding that allowed it)",
+        get: |e| e.annotations.get(REASON_ANNOTATION).map(FieldValue::Str),
+    },
 ];
 
 /// Looks a field up by its dotted name. Other `annotations.<key>` names resolve too, since
@@ -113,7 +291,11 @@ mod tests {
     #[test]
     fn names_are_unique_and_resolvable() {
         for (i, f) in FIELDS.iter().enumerate() {
-            assert!(FIELDS[..i].iter().all(|g| g.name != f.name), "duplicate field {}", f.name);
+            assert!(
+                FIELDS[..i].iter().all(|g| g.name != f.name),
+                "duplicate field {}",
+                f.name
+            );
             assert!(lookup(f.name).is_some());
         }
         assert!(lookup("no.such.field").is_none());
@@ -129,7 +311,10 @@ mod tests {
             ("objectRef.resource", Some(FieldValue::Str("secrets"))),
             ("objectRef.name", None),
             ("responseStatus.code", Some(FieldValue::Int(403))),
-            ("annotations.authorization.k8s.io/decision", Some(FieldValue::Str("forbid"))),
+            (
+                "annotations.authorization.k8s.io/decision",
+                Some(FieldValue::Str("forbid")),
+            ),
             ("sourceIPs", None),
         ];
         for (name, want) in cases {

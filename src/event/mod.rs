@@ -19,9 +19,19 @@ pub use time::normalize_timestamp;
 /// Who made the request (`user` and `impersonatedUser`).
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 pub struct UserInfo<'a> {
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub username: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub uid: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "borrowed_list")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -35,21 +45,61 @@ pub struct UserInfo<'a> {
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef<'a> {
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub namespace: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub name: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub uid: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_group: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_version: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resource_version: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subresource: Option<Cow<'a, str>>,
 }
 
@@ -58,11 +108,26 @@ pub struct ObjectRef<'a> {
 pub struct ResponseStatus<'a> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reason: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message: Option<Cow<'a, str>>,
 }
 
@@ -124,29 +189,76 @@ impl Serialize for Annotations<'_> {
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent<'a> {
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub api_version: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub level: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", rename = "auditID", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        rename = "auditID",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub audit_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stage: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", rename = "requestURI", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        rename = "requestURI",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_uri: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub verb: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     #[serde(deserialize_with = "null_as_default")]
     pub user: UserInfo<'a>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub impersonated_user: Option<Box<UserInfo<'a>>>,
-    #[serde(borrow, default, rename = "sourceIPs", deserialize_with = "borrowed_list")]
+    #[serde(
+        borrow,
+        default,
+        rename = "sourceIPs",
+        deserialize_with = "borrowed_list"
+    )]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_ips: StrList<'a>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_agent: Option<Cow<'a, str>>,
     #[serde(borrow, default, skip_serializing_if = "Option::is_none")]
     pub object_ref: Option<ObjectRef<'a>>,
@@ -158,9 +270,19 @@ pub struct AuditEvent<'a> {
     /// Raw response body; present at level RequestResponse.
     #[serde(borrow, default, skip_serializing)]
     pub response_object: Option<RawJson<'a>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_received_timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "opt_str", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        borrow,
+        default,
+        deserialize_with = "opt_str",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub stage_timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     #[serde(skip_serializing_if = "Annotations::is_empty")]
@@ -239,7 +361,10 @@ fn borrowed_list<'de: 'a, 'a, D: Deserializer<'de>>(de: D) -> Result<StrList<'a>
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok(StrList::new())
         }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
             let mut out = StrList::new();
             while let Some(item) = seq.next_element::<CowStr<'a>>()? {
                 out.push(item.0);
@@ -251,7 +376,9 @@ fn borrowed_list<'de: 'a, 'a, D: Deserializer<'de>>(de: D) -> Result<StrList<'a>
 }
 
 /// An optional string, borrowed where possible.
-pub(crate) fn opt_str<'de: 'a, 'a, D: Deserializer<'de>>(de: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+pub(crate) fn opt_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Cow<'a, str>>, D::Error> {
     Ok(Option::<CowStr<'a>>::deserialize(de)?.map(|s| s.0))
 }
 
@@ -274,7 +401,9 @@ impl<'a> AuditEvent<'a> {
         match self.kind.as_deref() {
             Some("Event") => true,
             Some(_) => false,
-            None => self.verb.is_some() && (self.object_ref.is_some() || self.request_uri.is_some()),
+            None => {
+                self.verb.is_some() && (self.object_ref.is_some() || self.request_uri.is_some())
+            }
         }
     }
 
@@ -422,4 +551,3 @@ impl Decoded<'_, '_> {
             .and_then(normalize_timestamp)
     }
 }
-

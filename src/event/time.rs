@@ -34,7 +34,10 @@ mod tests {
     #[test]
     fn timestamp_forms() {
         let cases = [
-            ("2026-10-01T12:00:00.123456Z", Some("2026-10-01T12:00:00.123456Z")),
+            (
+                "2026-10-01T12:00:00.123456Z",
+                Some("2026-10-01T12:00:00.123456Z"),
+            ),
             ("2026-10-01T14:00:00+02:00", Some("2026-10-01T12:00:00Z")),
             ("2022-11-29 00:09:04.38", Some("2022-11-29T00:09:04.38Z")),
             ("1790000000000", Some("2026-09-21T14:13:20Z")),
@@ -42,7 +45,11 @@ mod tests {
             ("", None),
         ];
         for (input, want) in cases {
-            assert_eq!(normalize_timestamp(input).as_deref(), want, "input {input:?}");
+            assert_eq!(
+                normalize_timestamp(input).as_deref(),
+                want,
+                "input {input:?}"
+            );
         }
     }
 }

@@ -63,7 +63,14 @@ pub struct EventWriter<'r, W: Write> {
 
 impl<'r, W: Write> EventWriter<'r, W> {
     pub fn new(out: W, format: EventFormat, redactor: &'r Redactor) -> Self {
-        EventWriter { out, format, redactor, error: None, header_written: false, scratch: Vec::new() }
+        EventWriter {
+            out,
+            format,
+            redactor,
+            error: None,
+            header_written: false,
+            scratch: Vec::new(),
+        }
     }
 
     pub fn write(&mut self, decoded: &Decoded<'_, '_>) {
@@ -89,7 +96,10 @@ impl<'r, W: Write> EventWriter<'r, W> {
 
     fn write_json(&mut self, decoded: &Decoded<'_, '_>) -> io::Result<()> {
         let event = decoded.event;
-        let resource = event.object_ref.as_ref().and_then(|o| o.resource.as_deref());
+        let resource = event
+            .object_ref
+            .as_ref()
+            .and_then(|o| o.resource.as_deref());
         let body = |raw: &Option<RawJson<'_>>| {
             raw.as_ref().map(|raw| {
                 let mut value: Value = serde_json::from_str(raw.as_str()).unwrap_or_default();
@@ -126,10 +136,16 @@ impl<'r, W: Write> EventWriter<'r, W> {
         let object = e.object_ref.as_ref();
         let field = |v: Option<&str>| v.unwrap_or("").to_owned();
         let resource = match object.and_then(|o| o.subresource.as_deref()) {
-            Some(sub) => format!("{}/{sub}", field(object.and_then(|o| o.resource.as_deref()))),
+            Some(sub) => format!(
+                "{}/{sub}",
+                field(object.and_then(|o| o.resource.as_deref()))
+            ),
             None => field(object.and_then(|o| o.resource.as_deref())),
         };
-        let target = match (object.and_then(|o| o.namespace.as_deref()), object.and_then(|o| o.name.as_deref())) {
+        let target = match (
+            object.and_then(|o| o.namespace.as_deref()),
+            object.and_then(|o| o.name.as_deref()),
+        ) {
             (Some(ns), Some(name)) => format!("{ns}/{name}"),
             (Some(ns), None) => format!("{ns}/*"),
             (None, Some(name)) => name.to_owned(),
@@ -141,8 +157,15 @@ impl<'r, W: Write> EventWriter<'r, W> {
             resource,
             target,
             field(e.user.username.as_deref()),
-            e.source_ips.first().map(|s| s.to_string()).unwrap_or_default(),
-            e.response_status.as_ref().and_then(|r| r.code).map(|c| c.to_string()).unwrap_or_default(),
+            e.source_ips
+                .first()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            e.response_status
+                .as_ref()
+                .and_then(|r| r.code)
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
             field(e.decision()),
         ];
         let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
@@ -166,7 +189,10 @@ impl<'r, W: Write> EventWriter<'r, W> {
             }
         }
         // Control characters in attacker-chosen fields must not drive the terminal.
-        let line: String = line.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+        let line: String = line
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
         writeln!(self.out, "{}", line.trim_end())
     }
 }

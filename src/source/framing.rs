@@ -88,7 +88,13 @@ pub struct Framer<R> {
 
 impl<R: Read> Framer<R> {
     pub fn new(reader: R, max_record: usize) -> Self {
-        Framer { reader, max_record: max_record.max(1), buf: Vec::new(), pending: None, stats: FrameStats::default() }
+        Framer {
+            reader,
+            max_record: max_record.max(1),
+            buf: Vec::new(),
+            pending: None,
+            stats: FrameStats::default(),
+        }
     }
 
     /// Frames the whole stream, calling `emit` per record; `emit` may stop it early.
@@ -177,7 +183,10 @@ impl<R: Read> Framer<R> {
                         self.buf = buf;
                     }
                     let _ = self.flush_pending(&mut emit);
-                    return Err(FrameError::Read { line: line_no, source });
+                    return Err(FrameError::Read {
+                        line: line_no,
+                        source,
+                    });
                 }
             };
             if first_read {
@@ -202,9 +211,15 @@ impl<R: Read> Framer<R> {
         match self.pending.take() {
             Some(doc) => {
                 let held = doc.dropped_bytes.unwrap_or(doc.bytes.len() as u64);
-                emit(Frame::TooLarge { line: doc.line, bytes: held + bytes })
+                emit(Frame::TooLarge {
+                    line: doc.line,
+                    bytes: held + bytes,
+                })
             }
-            None => emit(Frame::TooLarge { line: line_no, bytes }),
+            None => emit(Frame::TooLarge {
+                line: line_no,
+                bytes,
+            }),
         }
     }
 
@@ -234,18 +249,28 @@ impl<R: Read> Framer<R> {
                 let mut bytes = Vec::with_capacity(line.len() * 4);
                 bytes.extend_from_slice(line);
                 bytes.push(b'\n');
-                self.pending = Some(Pending { bytes, line: line_no, depth, dropped_bytes: None });
+                self.pending = Some(Pending {
+                    bytes,
+                    line: line_no,
+                    depth,
+                    dropped_bytes: None,
+                });
                 return ControlFlow::Continue(());
             }
         }
-        emit(Frame::Record { bytes: line, line: line_no })
+        emit(Frame::Record {
+            bytes: line,
+            line: line_no,
+        })
     }
 
     fn extend_pending<F>(&mut self, line: &[u8], emit: &mut F) -> ControlFlow<()>
     where
         F: FnMut(Frame<'_>) -> ControlFlow<()>,
     {
-        let Some(doc) = self.pending.as_mut() else { return ControlFlow::Continue(()) };
+        let Some(doc) = self.pending.as_mut() else {
+            return ControlFlow::Continue(());
+        };
         doc.depth.scan(line);
         match doc.dropped_bytes.as_mut() {
             Some(dropped) => *dropped += line.len() as u64 + 1,
@@ -272,8 +297,15 @@ impl<R: Read> Framer<R> {
     {
         match self.pending.take() {
             None => ControlFlow::Continue(()),
-            Some(Pending { dropped_bytes: Some(bytes), line, .. }) => emit(Frame::TooLarge { line, bytes }),
-            Some(Pending { bytes, line, .. }) => emit(Frame::Record { bytes: &bytes, line }),
+            Some(Pending {
+                dropped_bytes: Some(bytes),
+                line,
+                ..
+            }) => emit(Frame::TooLarge { line, bytes }),
+            Some(Pending { bytes, line, .. }) => emit(Frame::Record {
+                bytes: &bytes,
+                line,
+            }),
         }
     }
 }
@@ -296,7 +328,9 @@ mod tests {
         let mut out = Vec::new();
         let result = Framer::new(input, max_record).run(|frame| {
             out.push(match frame {
-                Frame::Record { bytes, line } => format!("{line}:{}", String::from_utf8_lossy(bytes)),
+                Frame::Record { bytes, line } => {
+                    format!("{line}:{}", String::from_utf8_lossy(bytes))
+                }
                 Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
             });
             ControlFlow::Continue(())
@@ -307,14 +341,32 @@ mod tests {
     #[test]
     fn framing_cases() {
         let cases: &[(&str, &[u8], usize, &[&str])] = &[
-            ("ndjson", b"{\"a\":1}\n{\"b\":2}\n", 1024, &["1:{\"a\":1}", "2:{\"b\":2}"]),
-            ("no trailing newline", b"{\"a\":1}\n{\"b\":2}", 1024, &["1:{\"a\":1}", "2:{\"b\":2}"]),
-            ("crlf and blank lines", b"{\"a\":1}\r\n\r\n  \n{\"b\":2}\r\n", 1024, &["1:{\"a\":1}", "4:{\"b\":2}"]),
+            (
+                "ndjson",
+                b"{\"a\":1}\n{\"b\":2}\n",
+                1024,
+                &["1:{\"a\":1}", "2:{\"b\":2}"],
+            ),
+            (
+                "no trailing newline",
+                b"{\"a\":1}\n{\"b\":2}",
+                1024,
+                &["1:{\"a\":1}", "2:{\"b\":2}"],
+            ),
+            (
+                "crlf and blank lines",
+                b"{\"a\":1}\r\n\r\n  \n{\"b\":2}\r\n",
+                1024,
+                &["1:{\"a\":1}", "4:{\"b\":2}"],
+            ),
             (
                 "pretty document",
                 b"{\n  \"items\": [\n    {\"v\": \"}\"}\n  ]\n}\n{\"c\":3}\n",
                 1024,
-                &["1:{\n  \"items\": [\n    {\"v\": \"}\"}\n  ]\n}\n", "6:{\"c\":3}"],
+                &[
+                    "1:{\n  \"items\": [\n    {\"v\": \"}\"}\n  ]\n}\n",
+                    "6:{\"c\":3}",
+                ],
             ),
             (
                 "truncated record does not swallow the next",
@@ -328,10 +380,30 @@ mod tests {
                 1024,
                 &["1:{\n  \"a\": [1,\n"],
             ),
-            ("text lines pass through", b"hello world\n2026-01-01T00:00:00Z {\"a\":1}\n", 1024, &["1:hello world", "2:2026-01-01T00:00:00Z {\"a\":1}"]),
-            ("too long line", b"{\"a\":\"0123456789\"}\n{\"b\":1}\n", 8, &["1:too_large:18", "2:{\"b\":1}"]),
-            ("too long document", b"[\n  11,\n  22,\n  33\n]\n{\"b\":1}\n", 8, &["1:too_large:21", "6:{\"b\":1}"]),
-            ("too long line in a document", b"[\n  1111111111\n]\n{\"b\":1}\n", 8, &["1:too_large:14", "3:]", "4:{\"b\":1}"]),
+            (
+                "text lines pass through",
+                b"hello world\n2026-01-01T00:00:00Z {\"a\":1}\n",
+                1024,
+                &["1:hello world", "2:2026-01-01T00:00:00Z {\"a\":1}"],
+            ),
+            (
+                "too long line",
+                b"{\"a\":\"0123456789\"}\n{\"b\":1}\n",
+                8,
+                &["1:too_large:18", "2:{\"b\":1}"],
+            ),
+            (
+                "too long document",
+                b"[\n  11,\n  22,\n  33\n]\n{\"b\":1}\n",
+                8,
+                &["1:too_large:21", "6:{\"b\":1}"],
+            ),
+            (
+                "too long line in a document",
+                b"[\n  1111111111\n]\n{\"b\":1}\n",
+                8,
+                &["1:too_large:14", "3:]", "4:{\"b\":1}"],
+            ),
             ("empty input", b"", 1024, &[]),
         ];
         for (name, input, max, want) in cases {
@@ -353,7 +425,13 @@ mod tests {
         let mut input = vec![b'x'; 3 * CHUNK + 17];
         input.extend_from_slice(b"\n{\"b\":1}\n");
         let (got, _) = frames(&input, CHUNK);
-        assert_eq!(got, [format!("1:too_large:{}", 3 * CHUNK + 17), "2:{\"b\":1}".to_owned()]);
+        assert_eq!(
+            got,
+            [
+                format!("1:too_large:{}", 3 * CHUNK + 17),
+                "2:{\"b\":1}".to_owned()
+            ]
+        );
     }
 
     #[test]

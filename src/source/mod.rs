@@ -52,23 +52,28 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<SourceError>) {
         match std::fs::metadata(path) {
             Ok(meta) if meta.is_dir() => walk(path, &mut inputs, &mut errors),
             Ok(_) => inputs.push(Input::File(path.clone())),
-            Err(source) => errors.push(SourceError { path: path.display().to_string(), source }),
+            Err(source) => errors.push(SourceError {
+                path: path.display().to_string(),
+                source,
+            }),
         }
     }
     (inputs, errors)
 }
 
 fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
-    let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name();
     for entry in walker {
         match entry {
             Ok(entry) if entry.file_type().is_file() => inputs.push(Input::File(entry.into_path())),
             Ok(_) => {}
             Err(e) => {
                 let path = e.path().unwrap_or(root).display().to_string();
-                let source = e
-                    .into_io_error()
-                    .unwrap_or_else(|| io::Error::other("filesystem loop (a symlink to a parent directory)"));
+                let source = e.into_io_error().unwrap_or_else(|| {
+                    io::Error::other("filesystem loop (a symlink to a parent directory)")
+                });
                 errors.push(SourceError { path, source });
             }
         }
@@ -86,14 +91,20 @@ pub enum Compression {
 /// Opens an input and undoes its compression, recognised by magic bytes. Concatenated gzip
 /// members (CloudWatch exports, Firehose objects) and zstd frames are read through.
 pub fn open(input: &Input) -> Result<(Box<dyn Read + Send>, Compression), SourceError> {
-    let error = |source| SourceError { path: input.display_name(), source };
+    let error = |source| SourceError {
+        path: input.display_name(),
+        source,
+    };
     let mut raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(io::stdin()),
         Input::File(path) => Box::new(File::open(path).map_err(error)?),
     };
     // Read the magic bytes (retrying short reads from pipes), then put them back in front.
     let mut head = Vec::with_capacity(ZSTD_MAGIC.len());
-    (&mut raw).take(ZSTD_MAGIC.len() as u64).read_to_end(&mut head).map_err(error)?;
+    (&mut raw)
+        .take(ZSTD_MAGIC.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(error)?;
     let compression = if head.starts_with(GZIP_MAGIC) {
         Compression::Gzip
     } else if head.starts_with(ZSTD_MAGIC) {
@@ -104,7 +115,9 @@ pub fn open(input: &Input) -> Result<(Box<dyn Read + Send>, Compression), Source
     let reader = BufReader::with_capacity(READ_BUFFER, io::Cursor::new(head).chain(raw));
     let reader: Box<dyn Read + Send> = match compression {
         Compression::Gzip => Box::new(MultiGzDecoder::new(reader)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(reader).map_err(error)?),
+        Compression::Zstd => {
+            Box::new(zstd::stream::read::Decoder::with_buffer(reader).map_err(error)?)
+        }
         // The framer reads in large chunks itself; a second buffer would only copy.
         Compression::None => Box::new(reader.into_inner()),
     };

@@ -20,12 +20,17 @@ pub fn project_dir() -> PathBuf {
 
 /// Runs `credwatch ARGS` in the project directory, feeding `stdin` if given. Uses a fixed
 /// fingerprint key file under `key_dir` so no test writes to the user's home.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also reads its rusage
 pub fn credwatch(args: &[&str], stdin: Option<&[u8]>, key_dir: &Path) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_credwatch"))
         .args(args)
         .current_dir(project_dir())
         .env("CREDWATCH_KEY_FILE", key_dir.join("fingerprint.key"))
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -55,7 +60,12 @@ pub fn credwatch(args: &[&str], stdin: Option<&[u8]>, key_dir: &Path) -> Run {
     }
     let stdout = String::from_utf8_lossy(&out_thread.join().expect("stdout reader")).into_owned();
     let stderr = String::from_utf8_lossy(&err_thread.join().expect("stderr reader")).into_owned();
-    Run { code, stdout, stderr, max_rss_kib }
+    Run {
+        code,
+        stdout,
+        stderr,
+        max_rss_kib,
+    }
 }
 
 /// Waits for the child and reads its own resource usage (not the test process's).
@@ -65,7 +75,11 @@ fn wait_with_rusage(pid: i32) -> (i32, i64) {
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     assert_eq!(rc, pid, "wait4 on credwatch");
-    let code = if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -libc::WTERMSIG(status) };
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -libc::WTERMSIG(status)
+    };
     (code, usage.ru_maxrss)
 }
 
@@ -73,7 +87,9 @@ fn wait_with_rusage(pid: i32) -> (i32, i64) {
 pub fn events(stdout: &str) -> Vec<sonic_rs::Value> {
     stdout
         .lines()
-        .map(|l| sonic_rs::from_str(l).unwrap_or_else(|e| panic!("events output is JSON ({e}): {l}")))
+        .map(|l| {
+            sonic_rs::from_str(l).unwrap_or_else(|e| panic!("events output is JSON ({e}): {l}"))
+        })
         .collect()
 }
 

@@ -29,14 +29,16 @@ fn gzip_members(members: &[String]) -> Vec<u8> {
 }
 
 /// (name, file content, expected format, expected cluster, events in the file, groups logged)
-fn variants() -> Vec<(
+type Variant = (
     &'static str,
     Vec<u8>,
     &'static str,
     Option<&'static str>,
     usize,
     bool,
-)> {
+);
+
+fn variants() -> Vec<Variant> {
     let event: Value = sonic_rs::from_str(EVENT).expect("canonical event");
     let message = as_json_string(EVENT);
     let subscription = format!(

@@ -9,7 +9,7 @@ use credwatch::ingest::{IngestOptions, ingest};
 use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn baseline_lines(path: &PathBuf) -> (u64, u64) {
     let mut file = File::open(path).expect("corpus opens");
@@ -43,21 +43,31 @@ fn decode_all(path: &PathBuf) -> (u64, u64) {
     (summary.bytes, events)
 }
 
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
-fn measure(runs: usize, f: impl Fn() -> (u64, u64)) -> (Duration, u64, u64) {
-    let _ = f(); // warm the page cache
-    let mut times = Vec::with_capacity(runs);
-    let mut last = (0, 0);
-    for _ in 0..runs {
+/// Runs baseline and decode alternately, `runs` rounds after a warm-up round, so both see the
+/// same machine state; returns (baseline seconds, decode seconds) per round.
+fn measure(runs: usize, path: &PathBuf) -> (Vec<f64>, Vec<f64>, u64, u64, u64) {
+    let (mut base, mut dec) = (Vec::new(), Vec::new());
+    let (mut bytes, mut lines, mut events) = (0, 0, 0);
+    for round in 0..=runs {
         let start = Instant::now();
-        last = f();
-        times.push(start.elapsed());
+        (bytes, lines) = baseline_lines(path);
+        let base_t = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let (dec_bytes, n) = decode_all(path);
+        let dec_t = start.elapsed().as_secs_f64();
+        assert_eq!(bytes, dec_bytes, "both paths read the whole file");
+        events = n;
+        if round > 0 {
+            base.push(base_t);
+            dec.push(dec_t);
+        }
     }
-    (median(times), last.0, last.1)
+    (base, dec, bytes, lines, events)
 }
 
 fn main() {
@@ -78,32 +88,29 @@ fn main() {
         );
         std::process::exit(2);
     }
-    let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
-    let (base_t, bytes, lines) = measure(runs, || baseline_lines(&path));
-    let (dec_t, dec_bytes, events) = measure(runs, || decode_all(&path));
-    assert_eq!(bytes, dec_bytes, "both paths read the whole file");
+    let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(7);
+    let (base, dec, bytes, lines, events) = measure(runs, &path);
+    let ratios: Vec<f64> = base.iter().zip(&dec).map(|(b, d)| d / b).collect();
+    let (base_t, dec_t) = (median(base), median(dec));
     let mb = bytes as f64 / 1e6;
-    let rate = |t: Duration| mb / t.as_secs_f64();
     println!(
-        "corpus: {} ({:.1} MB, {} lines), median of {runs} runs, one thread",
-        path.display(),
-        mb,
-        lines
+        "corpus: {} ({mb:.1} MB, {lines} lines); one thread; medians of {runs} alternating rounds",
+        path.display()
     );
     println!(
-        "{:<34} {:>9.0} MB/s {:>11.0} lines/s",
+        "{:<36} {:>6.0} MB/s {:>10.0} lines/s",
         "baseline: read + split lines",
-        rate(base_t),
-        lines as f64 / base_t.as_secs_f64()
+        mb / base_t,
+        lines as f64 / base_t
     );
     println!(
-        "{:<34} {:>9.0} MB/s {:>11.0} events/s",
-        "credwatch decode (typed, borrowed)",
-        rate(dec_t),
-        events as f64 / dec_t.as_secs_f64()
+        "{:<36} {:>6.0} MB/s {:>10.0} events/s",
+        "credwatch: frame + detect + decode",
+        mb / dec_t,
+        events as f64 / dec_t
     );
     println!(
-        "decode / baseline time ratio: {:.2}x",
-        dec_t.as_secs_f64() / base_t.as_secs_f64()
+        "decode time / baseline time (median of rounds): {:.2}x",
+        median(ratios)
     );
 }

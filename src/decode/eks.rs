@@ -3,7 +3,9 @@
 //! Kinesis), the output of `aws logs filter-log-events`, and a single log event object. Export
 //! text lines (`<timestamp> <message>`) are recognised in the parent module.
 
-use super::{Ctx, Decoder, RejectReason, Sink, SkipReason, Wrapper, eks_cluster_from_log_group};
+use super::{
+    Ctx, Decoder, RejectReason, Sink, SkipReason, Wrapper, eks_cluster_from_log_group, short_error,
+};
 use crate::event::SourceFormat;
 use serde::Deserialize;
 use sonic_rs::{JsonValueTrait, LazyValue};
@@ -110,7 +112,9 @@ fn decode_log_events<S: Sink>(
         let item_ctx = ctx.clone().item(index);
         let raw = match item {
             Ok(raw) => raw,
-            Err(e) => return sink.reject(&item_ctx.origin, RejectReason::NotJson, &e.to_string()),
+            Err(e) => {
+                return sink.reject(&item_ctx.origin, RejectReason::NotJson, &short_error(&e));
+            }
         };
         let raw_text = raw.as_raw_str();
         match sonic_rs::from_str::<LogEvent>(raw_text) {
@@ -135,7 +139,7 @@ fn decode_log_events<S: Sink>(
             Err(e) => sink.reject(
                 &item_ctx.origin,
                 RejectReason::InvalidField,
-                &format!("CloudWatch log event: {e}"),
+                &format!("CloudWatch log event: {}", short_error(&e)),
             ),
         }
     }

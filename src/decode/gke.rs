@@ -1,7 +1,7 @@
 //! Google GKE: Cloud Logging `LogEntry` whose `protoPayload` is an AuditLog written by service
 //! `k8s.io`, mapped field by field into the native Event.
 
-use super::{Ctx, Decoder, RejectReason, Sink};
+use super::{Ctx, Decoder, RejectReason, Sink, short_error};
 use crate::event::{
     Annotations, AuditEvent, DECISION_ANNOTATION, ObjectRef, RawJson, ResponseStatus, SourceFormat,
     UserInfo,
@@ -110,7 +110,7 @@ pub(super) fn decode_log_entry<S: Sink>(dec: &Decoder, record: &[u8], ctx: &Ctx<
             return sink.reject(
                 &ctx.origin,
                 RejectReason::InvalidField,
-                &format!("GKE LogEntry: {e}"),
+                &format!("GKE LogEntry: {}", short_error(&e)),
             );
         }
     };

@@ -283,7 +283,7 @@ impl Decoder {
             match item {
                 Ok(value) => self.decode_embedded(&value, item_ctx, sink),
                 Err(e) => {
-                    sink.reject(&item_ctx.origin, RejectReason::NotJson, &e.to_string());
+                    sink.reject(&item_ctx.origin, RejectReason::NotJson, &short_error(&e));
                     return;
                 }
             }
@@ -429,12 +429,30 @@ fn classify_json_error(e: &sonic_rs::Error, record: &[u8]) -> (RejectReason, Str
     )
 }
 
-/// sonic-rs errors quote the surrounding input; keep the message, drop the quoted bytes so no
-/// record content (which may hold a credential) reaches the diagnostics.
-fn short_error(e: &sonic_rs::Error) -> String {
+/// Says what went wrong without quoting the record: sonic-rs and serde put the surrounding input
+/// and the offending value in their messages, and a record may hold a credential. Quoted parts
+/// are elided; the position stays.
+pub(super) fn short_error(e: &sonic_rs::Error) -> String {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or("");
-    format!("{first} (byte {})", e.offset())
+    let mut out = String::with_capacity(first.len());
+    let mut quote: Option<char> = None;
+    for c in first.chars() {
+        match (quote, c) {
+            (None, '"' | '`') => {
+                quote = Some(c);
+                out.push(c);
+                out.push('…');
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
+        }
+    }
+    format!("{out} (byte {})", e.offset())
 }
 
 fn reject_text<S: Sink>(record: &[u8], ctx: &Ctx<'_>, sink: &mut S) {

@@ -148,6 +148,7 @@ pub(super) fn decode_log_entry<S: Sink>(dec: &Decoder, record: &[u8], ctx: &Ctx<
     }
     dec.emit(
         &event,
+        record,
         &child,
         child.format.unwrap_or(SourceFormat::GkeLogEntry),
         sink,

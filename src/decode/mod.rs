@@ -171,7 +171,7 @@ impl Decoder {
         let native_error = match sonic_rs::from_slice::<AuditEvent>(record) {
             Ok(event) if event.looks_like_event() => {
                 let format = ctx.format.unwrap_or(SourceFormat::K8sAudit);
-                self.emit(&event, ctx, format, sink);
+                self.emit(&event, record, ctx, format, sink);
                 return;
             }
             Ok(_) => None,
@@ -333,6 +333,7 @@ impl Decoder {
     fn emit<S: Sink>(
         &self,
         event: &AuditEvent<'_>,
+        raw: &[u8],
         ctx: &Ctx<'_>,
         format: SourceFormat,
         sink: &mut S,
@@ -349,6 +350,7 @@ impl Decoder {
         };
         sink.event(&Decoded {
             event,
+            raw,
             envelope: &envelope,
             origin: &ctx.origin,
         });

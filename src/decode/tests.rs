@@ -173,3 +173,22 @@ fn default_cluster_labels_only_unlabelled_events() {
     assert!(sink.out[0].contains("cluster given"), "{}", sink.out[0]);
     assert!(sink.out[1].contains("cluster own"), "{}", sink.out[1]);
 }
+
+#[test]
+fn raw_is_the_innermost_record() {
+    struct Raw(Vec<String>);
+    impl Sink for Raw {
+        fn event(&mut self, d: &Decoded<'_, '_>) {
+            self.0.push(String::from_utf8_lossy(d.raw).into_owned());
+        }
+        fn reject(&mut self, _: &Origin<'_>, _: RejectReason, _: &str) {}
+        fn skip(&mut self, _: &Origin<'_>, _: SkipReason) {}
+    }
+    let escaped = EVENT.replace('"', "\\\"");
+    let wrapped = format!(
+        r#"{{"category":"kube-audit","properties":{{"log":"{escaped}"}},"resourceId":"/x/managedClusters/c"}}"#
+    );
+    let mut sink = Raw(Vec::new());
+    Decoder::new(None).decode_record(wrapped.as_bytes(), "f", 1, &mut sink);
+    assert_eq!(sink.0, [EVENT]);
+}

@@ -537,6 +537,9 @@ pub struct Envelope<'a> {
 /// callback.
 pub struct Decoded<'e, 'a> {
     pub event: &'e AuditEvent<'a>,
+    /// The record the event was decoded from (the Event JSON, or the GKE LogEntry it was
+    /// mapped from), for outputs and the rare rule that reaches past the typed fields.
+    pub raw: &'e [u8],
     pub envelope: &'e Envelope<'e>,
     pub origin: &'e Origin<'e>,
 }

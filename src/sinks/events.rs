@@ -38,7 +38,7 @@ struct EnvelopeOut<'e> {
 }
 
 const TABLE_COLUMNS: [(&str, usize); 8] = [
-    ("TIME", 24),
+    ("TIME", 27),
     ("VERB", 7),
     ("RESOURCE", 22),
     ("NAMESPACE/NAME", 34),

@@ -47,6 +47,12 @@ struct InputArgs {
     /// Print every rejected record, not only the first 10 of each input.
     #[arg(long)]
     all_errors: bool,
+    /// Only events at or after this time (RFC 3339); events without a time pass through.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    from: Option<jiff::Timestamp>,
+    /// Only events at or before this time (RFC 3339); events without a time pass through.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    to: Option<jiff::Timestamp>,
     /// Also write the run's summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     summary_json: Option<PathBuf>,
@@ -124,7 +130,14 @@ fn ingest_options(args: &InputArgs) -> IngestOptions {
         strict: args.strict,
         cluster: args.cluster.clone(),
         max_errors_per_input: if args.all_errors { None } else { Some(10) },
+        from: args.from,
+        to: args.to,
     }
+}
+
+fn parse_time(text: &str) -> Result<jiff::Timestamp, String> {
+    crate::event::parse_timestamp(text)
+        .ok_or_else(|| format!("{text:?} is not a time (RFC 3339, e.g. 2026-10-14T09:00:00Z)"))
 }
 
 fn events(args: EventsArgs) -> anyhow::Result<ExitCode> {

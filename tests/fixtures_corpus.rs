@@ -127,3 +127,67 @@ fn external_subset_kept_in_the_project() {
     .collect();
     assert_eq!(rejected, expected_rejects, "{stderr}");
 }
+
+#[test]
+fn time_range_keeps_events_without_a_time() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("times.jsonl");
+    let at = |t: &str| {
+        format!(
+            r#"{{"kind":"Event","verb":"get","objectRef":{{"resource":"secrets"}},"requestReceivedTimestamp":"{t}"}}"#
+        )
+    };
+    let untimed = r#"{"kind":"Event","verb":"list","objectRef":{"resource":"secrets"}}"#;
+    let lines = [
+        at("2026-10-14T08:59:59Z"),
+        at("2026-10-14T09:00:00Z"),
+        untimed.to_owned(),
+        at("2026-10-14T09:30:00Z"),
+        at("2026-10-14T10:00:01Z"),
+    ];
+    std::fs::write(&path, lines.join("\n")).expect("written");
+    let target = path.to_str().expect("utf-8");
+    let run = common::credwatch(
+        &[
+            "events",
+            "--format",
+            "jsonl",
+            "--from",
+            "2026-10-14T09:00:00Z",
+            "--to",
+            "2026-10-14T10:00:00Z",
+            target,
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let verbs_and_times: Vec<(Option<String>, Option<String>)> = common::events(&run.stdout)
+        .iter()
+        .map(|e| {
+            (
+                text(e, &["verb"]).map(str::to_owned),
+                text(e, &["envelope", "time"]).map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verbs_and_times,
+        [
+            (Some("get".into()), Some("2026-10-14T09:00:00Z".into())),
+            (Some("list".into()), None),
+            (Some("get".into()), Some("2026-10-14T09:30:00Z".into())),
+        ]
+    );
+    assert!(
+        run.stderr.contains("2 outside --from/--to"),
+        "{}",
+        run.stderr
+    );
+    let bad = common::credwatch(&["events", "--from", "yesterday", target], None, dir.path());
+    assert_eq!(
+        bad.code, 2,
+        "an unreadable time is a usage error: {}",
+        bad.stderr
+    );
+}

@@ -14,7 +14,7 @@ use sonic_rs::LazyValue;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use time::normalize_timestamp;
+pub use time::{normalize_timestamp, parse_timestamp};
 
 /// Who made the request (`user` and `impersonatedUser`).
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]
@@ -548,9 +548,14 @@ impl Decoded<'_, '_> {
     /// Event time normalized to RFC 3339 UTC, or `None` when no timestamp is present or it
     /// cannot be read.
     pub fn time(&self) -> Option<String> {
+        self.timestamp().map(|t| t.to_string())
+    }
+
+    /// Event time as an instant, for time windows and ordering.
+    pub fn timestamp(&self) -> Option<jiff::Timestamp> {
         self.event
             .raw_time()
             .or(self.envelope.envelope_time.as_deref())
-            .and_then(normalize_timestamp)
+            .and_then(parse_timestamp)
     }
 }

@@ -227,7 +227,8 @@ impl Decoder {
             return aks::decode_record(self, category, w, ctx, sink);
         }
         if let Some(records) = &w.records {
-            return self.decode_items(records, ctx.nested(SourceFormat::AksDiagnostic), sink);
+            // Azure's batch shape; each record says for itself whether it is kube-audit.
+            return self.decode_items(records, ctx.nested(SourceFormat::JsonArray), sink);
         }
         if let Some(log) = &w.log {
             return self.decode_embedded(log, ctx.nested(SourceFormat::LogWrapper), sink);

@@ -25,6 +25,8 @@ pub enum CredentialKind {
     Token,
     /// A field named like a password or private key.
     Password,
+    /// A body that could not be parsed for inspection, redacted whole.
+    UnreadableBody,
 }
 
 impl CredentialKind {
@@ -34,6 +36,7 @@ impl CredentialKind {
             CredentialKind::SecretManifest => "secret_manifest",
             CredentialKind::Token => "token",
             CredentialKind::Password => "password",
+            CredentialKind::UnreadableBody => "unreadable_body",
         }
     }
 }
@@ -54,7 +57,8 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Holds the fingerprint key, loaded on first use.
 pub struct Redactor {
     key_path: Option<PathBuf>,
-    key: OnceLock<[u8; KEY_LEN]>,
+    /// `None` when no key could be had: fingerprints are then withheld.
+    key: OnceLock<Option<[u8; KEY_LEN]>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,16 +94,16 @@ impl Redactor {
     /// A redactor with a fixed key, for tests and embedding.
     pub fn with_key(key: [u8; KEY_LEN]) -> Self {
         let lock = OnceLock::new();
-        let _ = lock.set(key);
+        let _ = lock.set(Some(key));
         Redactor {
             key_path: None,
             key: lock,
         }
     }
 
-    fn key(&self) -> &[u8; KEY_LEN] {
-        self.key.get_or_init(|| match self.key_path.as_ref().map(load_or_create_key) {
-            Some(Ok(key)) => key,
+    fn key(&self) -> Option<&[u8; KEY_LEN]> {
+        let key = self.key.get_or_init(|| match self.key_path.as_ref().map(load_or_create_key) {
+            Some(Ok(key)) => Some(key),
             failure => {
                 if let Some(Err(e)) = failure {
                     eprintln!(
@@ -107,12 +111,16 @@ impl Redactor {
                     );
                 }
                 let mut key = [0u8; KEY_LEN];
-                // Without randomness a constant key still hides values; only matching across
-                // runs is lost, which the warning above says.
-                let _ = getrandom::fill(&mut key);
-                key
+                if getrandom::fill(&mut key).is_err() {
+                    // A known key would let anyone test guesses against fingerprints; without
+                    // one, fingerprints are withheld rather than weak.
+                    eprintln!("credwatch: warning: no randomness for a fingerprint key; fingerprints will read 00000000");
+                    return None;
+                }
+                Some(key)
             }
-        })
+        });
+        key.as_ref()
     }
 
     /// Replaces one credential value by its redacted form.
@@ -127,8 +135,8 @@ impl Redactor {
 
     /// First 8 hex digits of HMAC-SHA256(key, value).
     pub fn fingerprint(&self, value: &str) -> String {
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(self.key()) else {
-            return "00000000".to_owned(); // unreachable: HMAC takes keys of any length
+        let Some(Ok(mut mac)) = self.key().map(|k| Hmac::<Sha256>::new_from_slice(k)) else {
+            return "00000000".to_owned();
         };
         mac.update(value.as_bytes());
         let digest = mac.finalize().into_bytes();
@@ -158,10 +166,18 @@ impl Redactor {
             return;
         };
         let is_secret = match kind.as_deref() {
-            Some("Secret") => true,
-            Some("SecretList") | Some("List") | None => secret_context,
+            Some("Secret" | "SecretList") => true,
+            Some("List") | None => secret_context,
             Some(_) => false,
         };
+        // A JSON Patch to a secret (`[{"op":"replace","path":"/data/k","value":…}]`) carries
+        // the new value in `value`.
+        if secret_context && object.get("op").is_some_and(Value::is_string) {
+            if let Some(v) = object.get_mut("value") {
+                self.replace(v, CredentialKind::SecretData);
+            }
+            return;
+        }
         if is_secret {
             for field in ["data", "stringData"] {
                 if let Some(data) = object.get_mut(field).and_then(|d| d.as_object_mut()) {
@@ -198,6 +214,10 @@ impl Redactor {
     }
 
     fn replace(&self, v: &mut Value, kind: CredentialKind) {
+        // Already redacted (credwatch reading its own output): keep the original fingerprint.
+        if v.as_str().is_some_and(is_redacted) {
+            return;
+        }
         let redacted = match v.as_str() {
             Some(text) => self.redact(kind, text),
             // A non-string where a credential belongs (a nested manifest): redact its JSON text.
@@ -205,6 +225,11 @@ impl Redactor {
         };
         *v = Value::String(redacted);
     }
+}
+
+/// Whether a value is one this module wrote.
+fn is_redacted(text: &str) -> bool {
+    text.starts_with("[REDACTED type=") && text.ends_with(']')
 }
 
 fn load_or_create_key(path: &PathBuf) -> Result<[u8; KEY_LEN], KeyError> {
@@ -309,6 +334,18 @@ mod tests {
                 "type=token",
             ),
             (
+                "json patch to a secret",
+                r#"[{"op":"replace","path":"/data/password","value":"CANARY"}]"#,
+                Some("secrets"),
+                "type=secret_data",
+            ),
+            (
+                "secret list without objectRef",
+                r#"{"kind":"SecretList","items":[{"data":{"k":"CANARY"}}]}"#,
+                None,
+                "type=secret_data",
+            ),
+            (
                 "password anywhere",
                 r#"{"kind":"ConfigMap","x":[{"password":"CANARY"}]}"#,
                 Some("configmaps"),
@@ -324,6 +361,13 @@ mod tests {
                 "case {name}: {out}"
             );
         }
+    }
+
+    #[test]
+    fn redacting_twice_keeps_the_first_fingerprint() {
+        let body = r#"{"kind":"Secret","data":{"k":"CANARY"}}"#.replace("CANARY", CANARY);
+        let once = redacted(&body, Some("secrets"));
+        assert_eq!(redacted(&once, Some("secrets")), once);
     }
 
     #[test]

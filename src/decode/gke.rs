@@ -26,7 +26,7 @@ struct LogEntry<'a> {
     #[serde(borrow, default)]
     operation: Option<Operation<'a>>,
     /// Some exporters (and Panther's fixtures) hoist `authorizationInfo` to the top level.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::event::bounded_list")]
     authorization_info: Vec<AuthorizationInfo<'a>>,
 }
 
@@ -41,7 +41,7 @@ struct ProtoPayload<'a> {
     resource_name: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     authentication_info: Option<AuthenticationInfo<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "crate::event::bounded_list")]
     authorization_info: Vec<AuthorizationInfo<'a>>,
     #[serde(borrow, default)]
     request_metadata: Option<RequestMetadata<'a>>,
@@ -180,17 +180,19 @@ fn to_event<'e>(
         (None, Some(p)) => Some(Cow::Owned(format!("/{}", p.trim_start_matches('/')))),
         _ => None,
     };
-    let mut annotations = Annotations::default();
-    for (key, value) in &entry.labels.0 {
-        annotations.set(Cow::Borrowed(key.as_ref()), Cow::Borrowed(value.as_ref()));
-    }
+    let mut annotations = Annotations(
+        entry
+            .labels
+            .0
+            .iter()
+            .map(|(k, v)| (Cow::Borrowed(k.as_ref()), Cow::Borrowed(v.as_ref())))
+            .collect(),
+    );
     if annotations.get(DECISION_ANNOTATION).is_none() && !authz.is_empty() {
-        let granted = authz.iter().all(|a| a.granted == Some(true));
-        let denied = authz.iter().any(|a| a.granted == Some(false));
-        if granted || denied {
-            let decision = if denied { "forbid" } else { "allow" };
-            annotations.set(Cow::Borrowed(DECISION_ANNOTATION), Cow::Borrowed(decision));
-        }
+        // Proto3 JSON leaves `granted: false` out, so an entry without it is a denial.
+        let denied = authz.iter().any(|a| a.granted != Some(true));
+        let decision = if denied { "forbid" } else { "allow" };
+        annotations.set(Cow::Borrowed(DECISION_ANNOTATION), Cow::Borrowed(decision));
     }
     let status = proto.status.as_ref();
     // An absent status means success (DESIGN.md).
@@ -300,7 +302,8 @@ pub(super) fn parse_method(method: &str) -> Option<Method<'_>> {
             verb,
         });
     };
-    let middle = &parts[version_at + 1..parts.len() - 1];
+    // `io.k8s.core.v1` (a version and nothing after it) names no resource or verb.
+    let middle = parts.get(version_at + 1..parts.len() - 1)?;
     let resource = *middle.first()?;
     // Kubernetes resources and verbs are lower case; other Google APIs use CamelCase methods.
     let lower = |s: &str| !s.is_empty() && !s.bytes().any(|b| b.is_ascii_uppercase());
@@ -445,6 +448,8 @@ mod tests {
                 )),
             ),
             ("io.k8s.get", Some(("", None, None, None, "get"))),
+            ("io.k8s.core.v1", None),
+            ("io.k8s.core.v1.list", None),
             ("google.container.v1.ClusterManager.GetCluster", None),
             ("", None),
         ];

@@ -18,6 +18,47 @@ use std::fmt;
 /// Envelopes nest at most this deep; deeper records are rejected rather than recursed into.
 const MAX_DEPTH: u8 = 6;
 
+/// JSON nesting accepted in one record. The parser recurses per level, so a deeper record could
+/// exhaust the stack; no real audit event comes near (serde_json, which redaction uses, stops at
+/// 128 too).
+pub const MAX_NESTING: usize = 128;
+
+/// Whether brackets nest deeper than `limit` outside strings. Most records have fewer brackets
+/// than the limit in all, which a SIMD count settles without the byte-by-byte walk.
+fn nests_deeper_than(record: &[u8], limit: usize) -> bool {
+    if memchr::memchr2_iter(b'{', b'[', record)
+        .take(limit + 1)
+        .count()
+        <= limit
+    {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in record {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Why a record was not decoded. The summary counts by this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RejectReason {
@@ -155,6 +196,11 @@ impl Decoder {
                 RejectReason::TooDeep,
                 "envelopes nested too deep",
             );
+            return;
+        }
+        if nests_deeper_than(record, MAX_NESTING) {
+            let detail = format!("JSON nested more than {MAX_NESTING} levels deep");
+            sink.reject(&ctx.origin, RejectReason::TooDeep, &detail);
             return;
         }
         let trimmed = record.trim_ascii();

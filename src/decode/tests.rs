@@ -133,6 +133,41 @@ fn records() {
         ),
         ("docker json-file text line", r#"{"log":"hello\n","stream":"stdout"}"#.into(), vec!["reject not_json at f:7".into()]),
         ("kind 0", r#"{"kind": 0}"#.into(), vec!["reject not_audit_event at f:7".into()]),
+        (
+            "core v1 event is not an audit event",
+            r#"{"kind":"Event","apiVersion":"v1","involvedObject":{"kind":"Pod"},"reason":"Pulled"}"#.into(),
+            vec!["reject not_audit_event at f:7".into()],
+        ),
+        (
+            "nesting deeper than the parser may recurse",
+            format!(r#"{{"kind":"Event","verb":"get","requestObject":{}{}}}"#, "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING)),
+            vec!["reject too_deep at f:7".into()],
+        ),
+        (
+            "brackets inside strings do not count as nesting",
+            format!(r#"{{"kind":"Event","verb":"get","requestURI":"/{}","user":{{"username":"u"}},"objectRef":{{"resource":"secrets","namespace":"ns","name":"db"}},"responseStatus":{{"code":200}},"annotations":{{"authorization.k8s.io/decision":"allow"}}}}"#, "[{".repeat(200)),
+            vec!["event get secrets -/ns/db/- by u code 200 decision allow cluster - format k8s_audit at f:7".into()],
+        ),
+        (
+            "a list longer than any event holds",
+            format!(r#"{{"kind":"Event","verb":"get","sourceIPs":[{}"x"]}}"#, r#""x","#.repeat(crate::event::MAX_LIST)),
+            vec!["reject invalid_field at f:7".into()],
+        ),
+        (
+            "gke method with a version and nothing after",
+            r#"{"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.core.v1"}}"#.into(),
+            vec!["reject invalid_field at f:7".into()],
+        ),
+        (
+            "gke proto3 omits granted false",
+            r#"{"protoPayload":{"methodName":"io.k8s.core.v1.secrets.get","resourceName":"core/v1/namespaces/ns/secrets/db","authenticationInfo":{"principalEmail":"alice"},"authorizationInfo":[{"permission":"io.k8s.core.v1.secrets.get"}],"status":{"code":7}}}"#.into(),
+            vec!["event get secrets -/ns/db/- by alice code 403 decision forbid cluster - format gke_log_entry at f:7".into()],
+        ),
+        (
+            "duplicate annotation: the last wins",
+            r#"{"kind":"Event","verb":"get","user":{"username":"alice"},"objectRef":{"resource":"secrets","namespace":"ns","name":"db"},"responseStatus":{"code":200},"annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/decision":"forbid"}}"#.into(),
+            vec!["event get secrets -/ns/db/- by alice code 200 decision forbid cluster - format k8s_audit at f:7".into()],
+        ),
         ("kubernetes manifest", r#"{"apiVersion":"v1","kind":"Pod","metadata":{}}"#.into(), vec!["reject not_audit_event at f:7".into()]),
         ("bad field type", r#"{"kind":"Event","verb":"get","objectRef":{"resource":7}}"#.into(), vec!["reject invalid_field at f:7".into()]),
         ("syntax error", r#"{"kind":"Event","verb":}"#.into(), vec!["reject not_json at f:7".into()]),

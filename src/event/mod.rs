@@ -137,9 +137,11 @@ pub struct ResponseStatus<'a> {
 pub struct Annotations<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
 
 impl<'a> Annotations<'a> {
+    /// The value of `key`; of a key given twice, the last, as JSON readers take it.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
+            .rev()
             .find(|(k, _)| k.as_ref() == key)
             .map(|(_, v)| v.as_ref())
     }
@@ -170,6 +172,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Annotations<'a> {
             fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
                 let mut out = Vec::with_capacity(2);
                 while let Some((k, v)) = map.next_entry::<CowStr<'a>, CowStr<'a>>()? {
+                    if out.len() == MAX_LIST {
+                        return Err(serde::de::Error::custom(TOO_MANY));
+                    }
                     out.push((k.0, v.0));
                 }
                 Ok(Annotations(out))
@@ -311,10 +316,10 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawJson<'a> {
 }
 
 impl Serialize for RawJson<'_> {
+    /// Written back as the JSON it is, through sonic-rs (which accepted it). Serialized for
+    /// `user.extra` only; bodies go through the redactor instead.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Only reachable for values that went through the redactor or hold no credential
-        // (`user.extra`); written back as the JSON they are.
-        match serde_json::from_str::<serde_json::Value>(&self.0) {
+        match sonic_rs::from_str::<LazyValue>(&self.0) {
             Ok(value) => value.serialize(s),
             Err(e) => Err(serde::ser::Error::custom(e)),
         }
@@ -347,6 +352,43 @@ impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
     }
 }
 
+/// Lists and maps inside one event hold at most this many entries: a record of tiny repeated
+/// items would otherwise take ten times its size in memory.
+pub const MAX_LIST: usize = 4096;
+const TOO_MANY: &str = "more than 4096 entries in one list or map";
+
+/// A list of any item type, bounded by [`MAX_LIST`].
+pub(crate) fn bounded_list<'de, D, T>(de: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct V<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                if out.len() == MAX_LIST {
+                    return Err(serde::de::Error::custom(TOO_MANY));
+                }
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+    de.deserialize_any(V(std::marker::PhantomData))
+}
+
 /// A list of strings (groups, source addresses).
 pub type StrList<'a> = Vec<Cow<'a, str>>;
 
@@ -367,6 +409,9 @@ fn borrowed_list<'de: 'a, 'a, D: Deserializer<'de>>(de: D) -> Result<StrList<'a>
         ) -> Result<Self::Value, A::Error> {
             let mut out = StrList::new();
             while let Some(item) = seq.next_element::<CowStr<'a>>()? {
+                if out.len() == MAX_LIST {
+                    return Err(serde::de::Error::custom(TOO_MANY));
+                }
                 out.push(item.0);
             }
             Ok(out)
@@ -398,6 +443,14 @@ impl<'a> AuditEvent<'a> {
     /// A record is an audit event when it says so, or has the shape of one: a verb with an
     /// objectRef or a requestURI (DESIGN.md, `events` output).
     pub fn looks_like_event(&self) -> bool {
+        // Core `v1` and `events.k8s.io` Events share the kind but are cluster events, not audit.
+        if self
+            .api_version
+            .as_deref()
+            .is_some_and(|v| !v.starts_with("audit.k8s.io/"))
+        {
+            return false;
+        }
         match self.kind.as_deref() {
             Some("Event") => true,
             Some(_) => false,
@@ -553,9 +606,12 @@ impl Decoded<'_, '_> {
 
     /// Event time as an instant, for time windows and ordering.
     pub fn timestamp(&self) -> Option<jiff::Timestamp> {
-        self.event
-            .raw_time()
-            .or(self.envelope.envelope_time.as_deref())
-            .and_then(parse_timestamp)
+        // An unreadable event time falls back to the envelope's rather than hiding it.
+        self.event.raw_time().and_then(parse_timestamp).or_else(|| {
+            self.envelope
+                .envelope_time
+                .as_deref()
+                .and_then(parse_timestamp)
+        })
     }
 }

@@ -3,7 +3,7 @@
 //! the redactor first, so no credential value is written.
 
 use crate::event::{AuditEvent, Decoded, RawJson};
-use crate::redact::Redactor;
+use crate::redact::{CredentialKind, Redactor};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, Write};
@@ -101,11 +101,18 @@ impl<'r, W: Write> EventWriter<'r, W> {
             .as_ref()
             .and_then(|o| o.resource.as_deref());
         let body = |raw: &Option<RawJson<'_>>| {
-            raw.as_ref().map(|raw| {
-                let mut value: Value = serde_json::from_str(raw.as_str()).unwrap_or_default();
-                self.redactor.redact_body(&mut value, resource);
-                value
-            })
+            raw.as_ref()
+                .map(|raw| match serde_json::from_str::<Value>(raw.as_str()) {
+                    Ok(mut value) => {
+                        self.redactor.redact_body(&mut value, resource);
+                        value
+                    }
+                    // A body that cannot be inspected cannot be shown safely: redact it whole.
+                    Err(_) => Value::String(
+                        self.redactor
+                            .redact(CredentialKind::UnreadableBody, raw.as_str()),
+                    ),
+                })
         };
         let line = EventLine {
             event,

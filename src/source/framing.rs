@@ -38,13 +38,22 @@ pub struct FrameStats {
     pub lines: u64,
 }
 
-/// Tracks JSON nesting across the lines of a multi-line document.
-#[derive(Debug, Default, Clone, Copy)]
+/// Tracks a multi-line JSON document across its lines: nesting, strings, and enough of the
+/// grammar to tell whether a new line can continue it.
+#[derive(Debug, Default, Clone)]
 struct Depth {
     depth: i64,
     in_string: bool,
     escaped: bool,
+    /// Open containers, innermost last (`{` or `[`), up to a bound.
+    open: Vec<u8>,
+    /// Last significant byte outside strings (`"` when a string closed).
+    last: u8,
 }
+
+/// Open containers tracked for the continuation check; deeper documents are still framed by
+/// depth alone.
+const TRACKED_NESTING: usize = 256;
 
 impl Depth {
     fn scan(&mut self, bytes: &[u8]) {
@@ -56,15 +65,45 @@ impl Depth {
                     self.escaped = true;
                 } else if b == b'"' {
                     self.in_string = false;
+                    self.last = b'"';
                 }
                 continue;
             }
             match b {
                 b'"' => self.in_string = true,
-                b'{' | b'[' => self.depth += 1,
-                b'}' | b']' => self.depth -= 1,
+                b'{' | b'[' => {
+                    self.depth += 1;
+                    if self.open.len() < TRACKED_NESTING {
+                        self.open.push(b);
+                    }
+                }
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    self.open.pop();
+                }
                 _ => {}
             }
+            if !b.is_ascii_whitespace() && b != b'"' {
+                self.last = b;
+            }
+        }
+    }
+
+    /// Whether a line whose first significant byte is `first` can continue the document. A
+    /// line that cannot means the document was cut off: it is reported, and the line is read
+    /// afresh, so a truncated record never swallows the good ones after it.
+    fn continues_with(&self, first: u8) -> bool {
+        let value_start = matches!(
+            first,
+            b'{' | b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n'
+        );
+        let in_object = self.open.last() == Some(&b'{');
+        match self.last {
+            b'{' => matches!(first, b'"' | b'}'),
+            b',' if in_object => first == b'"',
+            b',' | b':' => value_start,
+            b'[' => value_start || first == b']',
+            _ => matches!(first, b',' | b'}' | b']'),
         }
     }
 }
@@ -228,15 +267,14 @@ impl<R: Read> Framer<R> {
         F: FnMut(Frame<'_>) -> ControlFlow<()>,
     {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if self.pending.is_some() {
-            // A line opening a new top-level value at column 0 cannot belong to an indented
-            // document: the pending one was cut off. Report it and start afresh, so a truncated
-            // record never swallows the good ones after it.
-            if matches!(line.first(), Some(b'{' | b'[')) {
-                self.flush_pending(emit)?;
-            } else {
+        if let Some(doc) = &self.pending {
+            let Some(&first) = line.trim_ascii_start().first() else {
+                return ControlFlow::Continue(()); // blank line inside a document
+            };
+            if doc.depth.continues_with(first) {
                 return self.extend_pending(line, emit);
             }
+            self.flush_pending(emit)?;
         }
         let trimmed = line.trim_ascii();
         let (Some(&first), Some(&last)) = (trimmed.first(), trimmed.last()) else {
@@ -405,6 +443,28 @@ mod tests {
                 &["1:too_large:14", "3:]", "4:{\"b\":1}"],
             ),
             ("empty input", b"", 1024, &[]),
+            (
+                "array of one element per line at column 0 (indent=0)",
+                b"[\n{\"a\":1},\n{\"b\":2}\n]\n{\"c\":3}\n",
+                1024,
+                &["1:[\n{\"a\":1},\n{\"b\":2}\n]\n", "5:{\"c\":3}"],
+            ),
+            (
+                "cut-off object followed by indented records",
+                b"{\"kind\":\"Event\",\"objectRef\":{\n  {\"ok\":1}\n  {\"ok\":2}\n",
+                1024,
+                &[
+                    "1:{\"kind\":\"Event\",\"objectRef\":{\n",
+                    "2:  {\"ok\":1}",
+                    "3:  {\"ok\":2}",
+                ],
+            ),
+            (
+                "cut-off object followed by export text lines",
+                b"{\"a\":{\n2026-10-14T09:00:00Z {\"ok\":1}\n",
+                1024,
+                &["1:{\"a\":{\n", "2:2026-10-14T09:00:00Z {\"ok\":1}"],
+            ),
         ];
         for (name, input, max, want) in cases {
             let (got, result) = frames(input, *max);

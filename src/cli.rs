@@ -154,7 +154,11 @@ fn events(args: EventsArgs) -> anyhow::Result<ExitCode> {
     let outcome = ingest::ingest(&args.input.paths, &options, &mut stderr, |decoded| {
         writer.write(decoded)
     });
-    writer.finish().context("writing events")?;
+    match writer.finish() {
+        // A reader that stopped early (`| head`) is not a failure of the run.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing events")?,
+    }
     let summary = &outcome.summary;
     let _ = writeln!(stderr, "{}", summary.human());
     if let Some(path) = &args.input.summary_json {

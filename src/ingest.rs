@@ -47,6 +47,7 @@ pub struct Summary {
     pub inputs_failed: u64,
     pub inputs_empty: u64,
     pub bytes: u64,
+    pub lines: u64,
     pub records: u64,
     pub events: u64,
     pub rejected: u64,
@@ -111,9 +112,11 @@ struct Collector<'o, F, W> {
     errors_in_input: u64,
     events_by_format: [u64; SourceFormat::ALL.len()],
     stop: Option<StrictStop>,
+    /// The consumer asked to stop (its output is gone, e.g. a closed pipe).
+    halted: bool,
 }
 
-impl<F: FnMut(&Decoded<'_, '_>), W: Write> Sink for Collector<'_, F, W> {
+impl<F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>, W: Write> Sink for Collector<'_, F, W> {
     fn event(&mut self, decoded: &Decoded<'_, '_>) {
         self.summary.records += 1;
         self.summary.events += 1;
@@ -129,7 +132,9 @@ impl<F: FnMut(&Decoded<'_, '_>), W: Write> Sink for Collector<'_, F, W> {
                 return;
             }
         }
-        (self.on_event)(decoded);
+        if (self.on_event)(decoded).is_break() {
+            self.halted = true;
+        }
     }
 
     fn reject(&mut self, origin: &Origin<'_>, reason: RejectReason, detail: &str) {
@@ -163,10 +168,8 @@ impl<F, W: Write> Collector<'_, F, W> {
             .is_none_or(|cap| self.errors_in_input <= cap);
         if within_cap {
             // Diagnostics are best effort: a closed stderr must not stop the run.
-            let _ = writeln!(
-                self.diagnostics,
-                "credwatch: {location}: {reason}: {detail}"
-            );
+            let line = format!("credwatch: {location}: {reason}: {detail}");
+            let _ = writeln!(self.diagnostics, "{}", crate::text::printable(&line));
         }
         if self.options.strict && self.stop.is_none() {
             self.stop = Some(StrictStop {
@@ -207,7 +210,7 @@ pub fn ingest<F, W>(
     on_event: F,
 ) -> Outcome
 where
-    F: FnMut(&Decoded<'_, '_>),
+    F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>,
     W: Write,
 {
     let decoder = Decoder::new(options.cluster.clone());
@@ -220,6 +223,7 @@ where
         errors_in_input: 0,
         events_by_format: [0; SourceFormat::ALL.len()],
         stop: None,
+        halted: false,
     };
     for error in listing_errors {
         collector.summary.inputs += 1;
@@ -231,7 +235,7 @@ where
         );
     }
     for input in &inputs {
-        if collector.stop.is_some() {
+        if collector.stop.is_some() || collector.halted {
             break;
         }
         read_input(&decoder, input, options, &mut collector);
@@ -257,7 +261,7 @@ fn read_input<F, W>(
     options: &IngestOptions,
     collector: &mut Collector<'_, F, W>,
 ) where
-    F: FnMut(&Decoded<'_, '_>),
+    F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>,
     W: Write,
 {
     let name = input.display_name();
@@ -292,7 +296,7 @@ fn read_input<F, W>(
                 ),
             ),
         }
-        if collector.stop.is_some() {
+        if collector.stop.is_some() || collector.halted {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
@@ -301,6 +305,7 @@ fn read_input<F, W>(
     match result {
         Ok(stats) => {
             collector.summary.bytes += stats.bytes;
+            collector.summary.lines += stats.lines;
             if stats.bytes == 0 {
                 collector.summary.inputs_empty += 1;
                 let _ = writeln!(collector.diagnostics, "credwatch: {name}: empty input");
@@ -311,13 +316,13 @@ fn read_input<F, W>(
                 );
             }
         }
-        Err(FrameError::Binary) => {
+        Err(e @ (FrameError::Binary | FrameError::Utf16)) => {
             collector.summary.inputs_failed += 1;
-            collector.record_rejection(
-                name.clone(),
-                RejectReason::Binary,
-                &FrameError::Binary.to_string(),
-            );
+            let reason = match e {
+                FrameError::Utf16 => RejectReason::Encoding,
+                _ => RejectReason::Binary,
+            };
+            collector.record_rejection(name.clone(), reason, &e.to_string());
         }
         Err(FrameError::Read { line, source }) => {
             collector.summary.inputs_failed += 1;

@@ -13,3 +13,4 @@ pub mod ingest;
 pub mod redact;
 pub mod sinks;
 pub mod source;
+pub mod text;

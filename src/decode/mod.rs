@@ -76,6 +76,8 @@ pub enum RejectReason {
     TooLarge,
     /// A file whose content is binary.
     Binary,
+    /// Text in an encoding other than UTF-8 (UTF-16).
+    Encoding,
     /// The input could not be read to its end (I/O error, truncated compression).
     ReadError,
     /// Envelopes nested deeper than credwatch follows.
@@ -92,6 +94,7 @@ impl RejectReason {
             RejectReason::Incomplete => "incomplete",
             RejectReason::TooLarge => "too_large",
             RejectReason::Binary => "binary",
+            RejectReason::Encoding => "unsupported_encoding",
             RejectReason::ReadError => "read_error",
             RejectReason::TooDeep => "too_deep",
         }

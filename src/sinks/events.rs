@@ -7,6 +7,7 @@ use crate::redact::{CredentialKind, Redactor};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventFormat {
@@ -73,16 +74,21 @@ impl<'r, W: Write> EventWriter<'r, W> {
         }
     }
 
-    pub fn write(&mut self, decoded: &Decoded<'_, '_>) {
+    /// Writes one event; breaks once the output has failed, so the run can stop reading.
+    pub fn write(&mut self, decoded: &Decoded<'_, '_>) -> ControlFlow<()> {
         if self.error.is_some() {
-            return;
+            return ControlFlow::Break(());
         }
         let result = match self.format {
             EventFormat::Jsonl => self.write_json(decoded),
             EventFormat::Table => self.write_row(decoded),
         };
-        if let Err(e) = result {
-            self.error = Some(e);
+        match result {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                self.error = Some(e);
+                ControlFlow::Break(())
+            }
         }
     }
 
@@ -195,11 +201,7 @@ impl<'r, W: Write> EventWriter<'r, W> {
                 line.push_str(&format!("{shown:<width$} "));
             }
         }
-        // Control characters in attacker-chosen fields must not drive the terminal.
-        let line: String = line
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
-        writeln!(self.out, "{}", line.trim_end())
+        // Fields are chosen by whoever wrote the log; they must not drive the terminal.
+        writeln!(self.out, "{}", crate::text::printable(line.trim_end()))
     }
 }

@@ -1,7 +1,8 @@
 //! Framing: a byte stream into records. Kept apart from decoding (DESIGN.md): it knows lines
 //! and JSON document boundaries, not formats.
 //!
-//! Most inputs are one record per line and take the fast path: a memchr over a 4 MiB buffer,
+//! Most inputs are one record per line and take the fast path: a memchr over a 256 KiB buffer
+//! (small enough to stay in cache between the kernel's copy and the parse),
 //! records lent as slices of it, never copied. A line that opens a JSON value without closing it
 //! starts a multi-line document (pretty-printed `aws logs` output, an indented EventList), which
 //! is gathered until its brackets balance. Memory is bounded by the record limit: a longer line
@@ -11,6 +12,7 @@ use std::io::{self, Read};
 use std::ops::ControlFlow;
 
 const CHUNK: usize = 256 << 10;
+const UTF8_BOM: &[u8] = &[0xef, 0xbb, 0xbf];
 /// Bytes looked at to tell binary content from text.
 const SNIFF: usize = 8 << 10;
 
@@ -27,6 +29,8 @@ pub enum Frame<'b> {
 pub enum FrameError {
     #[error("binary content (a NUL byte in the first {SNIFF} bytes); not a log file")]
     Binary,
+    #[error("UTF-16 text; credwatch reads UTF-8 (convert with: iconv -f UTF-16 -t UTF-8)")]
+    Utf16,
     #[error("read failed after line {line}: {source}")]
     Read { line: u64, source: io::Error },
 }
@@ -231,8 +235,14 @@ impl<R: Read> Framer<R> {
             if first_read {
                 first_read = false;
                 let sniff = &self.buf[end..end + n.min(SNIFF)];
+                if sniff.starts_with(&[0xff, 0xfe]) || sniff.starts_with(&[0xfe, 0xff]) {
+                    return Err(FrameError::Utf16);
+                }
                 if memchr::memchr(0, sniff).is_some() {
                     return Err(FrameError::Binary);
+                }
+                if sniff.starts_with(UTF8_BOM) {
+                    start += UTF8_BOM.len(); // editors on Windows write one; it is no content
                 }
             }
             self.stats.bytes += n as u64;
@@ -471,6 +481,18 @@ mod tests {
             assert_eq!(got, *want, "case {name}");
             assert!(result.is_ok(), "case {name}: {result:?}");
         }
+    }
+
+    #[test]
+    fn byte_order_marks() {
+        let (got, result) = frames(b"\xef\xbb\xbf{\"a\":1}\n", 1024);
+        assert_eq!(
+            (got, result.is_ok()),
+            (vec!["1:{\"a\":1}".to_owned()], true)
+        );
+        let (got, result) = frames(b"\xff\xfe{\x00\"\x00", 1024);
+        assert!(got.is_empty());
+        assert!(result.unwrap_err().contains("UTF-16"));
     }
 
     #[test]

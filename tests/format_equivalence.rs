@@ -221,6 +221,13 @@ fn output_of_events_is_valid_input() {
     assert_eq!(a.len(), b.len());
     for (x, y) in a.iter().zip(&b) {
         assert_eq!(normalized(x, true), normalized(y, true));
+        let cluster = |e: &Value| e.pointer(&["envelope", "cluster"]).cloned();
+        assert_eq!(cluster(x), cluster(y), "the cluster survives a second pass");
     }
+    assert!(a.iter().any(|e| {
+        e.pointer(&["envelope", "cluster"])
+            .and_then(|v| v.as_str())
+            .is_some()
+    }));
     assert!(again.stderr.contains(" 0 rejected"), "{}", again.stderr);
 }

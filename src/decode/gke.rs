@@ -252,6 +252,7 @@ fn to_event<'e>(
         request_received_timestamp: entry.timestamp.clone().or_else(|| proto.timestamp.clone()),
         stage_timestamp: None,
         annotations,
+        prior_envelope: None,
     }
 }
 

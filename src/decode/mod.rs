@@ -388,9 +388,14 @@ impl Decoder {
         format: SourceFormat,
         sink: &mut S,
     ) {
+        let prior = event
+            .prior_envelope
+            .as_ref()
+            .and_then(|p| p.cluster.as_deref());
         let cluster = ctx
             .cluster
             .clone()
+            .or_else(|| prior.map(Cow::Borrowed))
             .or_else(|| self.default_cluster.as_deref().map(Cow::Borrowed));
         let envelope = Envelope {
             platform: Platform::Kubernetes,

@@ -292,6 +292,17 @@ pub struct AuditEvent<'a> {
     #[serde(borrow, default, deserialize_with = "null_as_default")]
     #[serde(skip_serializing_if = "Annotations::is_empty")]
     pub annotations: Annotations<'a>,
+    /// The envelope credwatch wrote beside the event (`events` output read back in), so what
+    /// it said about the source survives a second pass.
+    #[serde(borrow, default, rename = "envelope", skip_serializing)]
+    pub prior_envelope: Option<PriorEnvelope<'a>>,
+}
+
+/// The part of a prior `envelope` that a second pass keeps.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct PriorEnvelope<'a> {
+    #[serde(borrow, default, deserialize_with = "opt_str")]
+    pub cluster: Option<Cow<'a, str>>,
 }
 
 /// A nested JSON value kept as its raw text, borrowed from the record: decoded only when an

@@ -68,7 +68,11 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<SourceError>) {
     for entry in walker {
         match entry {
             Ok(entry) if entry.file_type().is_file() => inputs.push(Input::File(entry.into_path())),
-            Ok(_) => {}
+            Ok(entry) if entry.file_type().is_dir() => {}
+            Ok(entry) => errors.push(SourceError {
+                path: entry.path().display().to_string(),
+                source: io::Error::other("not a regular file (a fifo, socket or device); not read"),
+            }),
             Err(e) => {
                 let path = e.path().unwrap_or(root).display().to_string();
                 let source = e.into_io_error().unwrap_or_else(|| {

@@ -162,6 +162,8 @@ impl<'r, W: Write> EventWriter<'r, W> {
             (Some(ns), Some(name)) => format!("{ns}/{name}"),
             (Some(ns), None) => format!("{ns}/*"),
             (None, Some(name)) => name.to_owned(),
+            // Across all namespaces; a request with no object at all shows its path.
+            (None, None) if object.is_some() => "*/*".to_owned(),
             (None, None) => field(e.request_uri.as_deref()),
         };
         let cells = [

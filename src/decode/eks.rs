@@ -3,9 +3,7 @@
 //! Kinesis), the output of `aws logs filter-log-events`, and a single log event object. Export
 //! text lines (`<timestamp> <message>`) are recognised in the parent module.
 
-use super::{
-    Ctx, Decoder, RejectReason, Sink, SkipReason, Wrapper, eks_cluster_from_log_group, short_error,
-};
+use super::{Ctx, Decoder, RejectReason, Sink, SkipReason, Wrapper, for_each_item, short_error};
 use crate::event::SourceFormat;
 use serde::Deserialize;
 use sonic_rs::{JsonValueTrait, LazyValue};
@@ -99,25 +97,12 @@ fn decode_log_events<S: Sink>(
     ctx: Ctx<'_>,
     sink: &mut S,
 ) {
-    let Some(iter) = events.clone().into_array_iter() else {
-        return sink.reject(
-            &ctx.origin,
-            RejectReason::InvalidField,
-            "CloudWatch events are not an array",
-        );
-    };
-    let mut seen = 0;
-    for (index, item) in iter.enumerate() {
-        seen += 1;
-        let item_ctx = ctx.clone().item(index);
-        let raw = match item {
-            Ok(raw) => raw,
-            Err(e) => {
-                return sink.reject(&item_ctx.origin, RejectReason::NotJson, &short_error(&e));
-            }
-        };
-        let raw_text = raw.as_raw_str();
-        match sonic_rs::from_str::<LogEvent>(raw_text) {
+    for_each_item(
+        events,
+        ctx,
+        "CloudWatch events",
+        sink,
+        |raw, item_ctx, sink| match sonic_rs::from_str::<LogEvent>(raw.as_raw_str()) {
             Ok(event) => {
                 let stream = event.log_stream_name.as_deref().or(batch_stream);
                 match &event.message {
@@ -141,11 +126,8 @@ fn decode_log_events<S: Sink>(
                 RejectReason::InvalidField,
                 &format!("CloudWatch log event: {}", short_error(&e)),
             ),
-        }
-    }
-    if seen == 0 {
-        sink.skip(&ctx.origin, SkipReason::EmptyBatch);
-    }
+        },
+    );
 }
 
 /// A log event's `message`: the audit Event as a JSON string. Messages from other control-plane
@@ -170,4 +152,11 @@ fn decode_message<S: Sink>(
         ctx.envelope_time = text.map(Cow::Owned);
     }
     dec.decode_embedded(message, ctx, sink);
+}
+
+/// `logGroup` `/aws/eks/<cluster>/cluster` names the cluster.
+fn eks_cluster_from_log_group(group: &str) -> Option<&str> {
+    let rest = group.strip_prefix("/aws/eks/")?;
+    let (name, tail) = rest.split_once('/')?;
+    (tail == "cluster" && !name.is_empty()).then_some(name)
 }

@@ -315,32 +315,11 @@ impl Decoder {
         }
     }
 
-    /// Decodes each element of a JSON array as a record of its own; a bad element is reported
-    /// with its index and the others survive.
+    /// Decodes each element of a JSON array as a record of its own.
     fn decode_items<S: Sink>(&self, items: &LazyValue<'_>, ctx: Ctx<'_>, sink: &mut S) {
-        let Some(iter) = items.clone().into_array_iter() else {
-            sink.reject(
-                &ctx.origin,
-                RejectReason::InvalidField,
-                "batch items are not an array",
-            );
-            return;
-        };
-        let mut seen = 0;
-        for (index, item) in iter.enumerate() {
-            seen += 1;
-            let item_ctx = ctx.clone().item(index);
-            match item {
-                Ok(value) => self.decode_embedded(&value, item_ctx, sink),
-                Err(e) => {
-                    sink.reject(&item_ctx.origin, RejectReason::NotJson, &short_error(&e));
-                    return;
-                }
-            }
-        }
-        if seen == 0 {
-            sink.skip(&ctx.origin, SkipReason::EmptyBatch);
-        }
+        for_each_item(items, ctx, "batch items", sink, |value, item_ctx, sink| {
+            self.decode_embedded(value, item_ctx, sink)
+        });
     }
 
     /// A record embedded in an envelope, either as a JSON value or as a string holding JSON.
@@ -409,6 +388,36 @@ impl Decoder {
             envelope: &envelope,
             origin: &ctx.origin,
         });
+    }
+}
+
+/// Hands each element of a batch to `decode` with its item index; a bad element is reported
+/// with that index and the others survive. A syntax error ends the batch, as nothing after it
+/// can be found reliably.
+fn for_each_item<'v, S: Sink>(
+    items: &LazyValue<'v>,
+    ctx: Ctx<'_>,
+    what: &str,
+    sink: &mut S,
+    mut decode: impl FnMut(&LazyValue<'v>, Ctx<'_>, &mut S),
+) {
+    let Some(iter) = items.clone().into_array_iter() else {
+        let detail = format!("{what} are not an array");
+        return sink.reject(&ctx.origin, RejectReason::InvalidField, &detail);
+    };
+    let mut seen = 0;
+    for (index, item) in iter.enumerate() {
+        seen += 1;
+        let item_ctx = ctx.clone().item(index);
+        match item {
+            Ok(value) => decode(&value, item_ctx, sink),
+            Err(e) => {
+                return sink.reject(&item_ctx.origin, RejectReason::NotJson, &short_error(&e));
+            }
+        }
+    }
+    if seen == 0 {
+        sink.skip(&ctx.origin, SkipReason::EmptyBatch);
     }
 }
 
@@ -552,13 +561,6 @@ fn describe_keys(record: &[u8]) -> String {
     } else {
         format!("keys: {}", keys.join(", "))
     }
-}
-
-/// `logGroup` `/aws/eks/<cluster>/cluster` names the cluster.
-fn eks_cluster_from_log_group(group: &str) -> Option<&str> {
-    let rest = group.strip_prefix("/aws/eks/")?;
-    let (name, tail) = rest.split_once('/')?;
-    (tail == "cluster" && !name.is_empty()).then_some(name)
 }
 
 #[cfg(test)]

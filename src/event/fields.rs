@@ -273,15 +273,10 @@ pub static FIELDS: &[FieldDef] = &[
     },
 ];
 
-/// Looks a field up by its dotted name. Other `annotations.<key>` names resolve too, since
-/// annotation keys are open-ended.
+/// Looks a field up by its dotted name. Annotation keys beyond the two listed are open-ended:
+/// read them with `AuditEvent::annotations.get(key)`.
 pub fn lookup(name: &str) -> Option<&'static FieldDef> {
     FIELDS.iter().find(|f| f.name == name)
-}
-
-/// Reads any annotation by key, for `annotations.<key>` names the catalogue does not list.
-pub fn annotation<'e>(event: &'e AuditEvent<'_>, key: &str) -> Option<FieldValue<'e>> {
-    event.annotations.get(key).map(FieldValue::Str)
 }
 
 #[cfg(test)]

@@ -4,6 +4,9 @@
 use crate::event::fields::FIELDS;
 use crate::ingest::{self, IngestOptions};
 use crate::redact::Redactor;
+use crate::engine::{self, HuntOptions};
+use crate::rules::{self, Level, RuleSource, Severity};
+use crate::sinks::alerts::{AlertFormat, write_alerts};
 use crate::sinks::events::{EventFormat, EventWriter};
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -26,8 +29,107 @@ enum Command {
     /// Decode audit logs (native, EventList, EKS, GKE, AKS; plain, gzip or zstd) and print the
     /// events in the one event shape, with where each came from.
     Events(EventsArgs),
+    /// Run Sigma rules (built-in and your own) over audit logs and print alerts.
+    Hunt(HuntArgs),
+    /// List, lint or test rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// List the event fields rules and outputs can use.
     Fields(FieldsArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HuntFormat {
+    Table,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LevelArg {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl LevelArg {
+    fn level(self) -> Level {
+        match self {
+            LevelArg::Informational => Level::Informational,
+            LevelArg::Low => Level::Low,
+            LevelArg::Medium => Level::Medium,
+            LevelArg::High => Level::High,
+            LevelArg::Critical => Level::Critical,
+        }
+    }
+}
+
+#[derive(Args)]
+struct RuleArgs {
+    /// Sigma rule file or directory (repeatable); added to the built-in rules.
+    #[arg(short = 'r', long = "rules", value_name = "RULES")]
+    rules: Vec<PathBuf>,
+    /// Leave out the built-in rules and the built-in filters.
+    #[arg(long)]
+    no_builtin: bool,
+}
+
+#[derive(Args)]
+struct HuntArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Output format; `table` when stdout is a terminal, else `jsonl`.
+    #[arg(long, value_enum)]
+    format: Option<HuntFormat>,
+    /// Write alerts to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Only report alerts of this level or above.
+    #[arg(long, value_enum, value_name = "MIN")]
+    level: Option<LevelArg>,
+    /// Exit with status 3 when an alert of this level or above was produced.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    fail_on: Option<LevelArg>,
+    /// Worker threads (default: the machine's cores). Output is the same for any number.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Pass over records that contain none of the literals the rules require, without decoding
+    /// them (exact, but such records are not validated either).
+    #[arg(long)]
+    prefilter: bool,
+    /// Groups kept per correlation rule before the least recently seen are evicted.
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    max_groups: usize,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// List the rules that would run.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        format: FieldsFormat,
+    },
+    /// Check rule files and report every problem of every file, with file:line.
+    Lint {
+        /// Rule files or directories.
+        #[arg(required = true, value_name = "RULES")]
+        paths: Vec<PathBuf>,
+    },
+    /// Run the rules' own test events (built-in rules, and those given).
+    Test {
+        /// Rule files or directories whose tests to run (default: the built-in rules).
+        #[arg(value_name = "RULES")]
+        paths: Vec<PathBuf>,
+        /// Leave out the built-in rules.
+        #[arg(long)]
+        no_builtin: bool,
+    },
 }
 
 #[derive(Args)]
@@ -105,6 +207,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Events(args) => events(args),
         Command::Fields(args) => fields(args),
+        Command::Hunt(args) => hunt(args),
+        Command::Rules(cmd) => rules_command(cmd),
     };
     match result {
         Ok(code) => code,
@@ -198,4 +302,192 @@ fn fields(args: FieldsArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
+    let sources: Vec<RuleSource> = args.rules.iter().cloned().map(RuleSource::File).collect();
+    match rules::load_with_builtin(&sources, !args.no_builtin) {
+        Ok(set) => Ok(set),
+        Err(e) => {
+            let mut stderr = io::stderr().lock();
+            for d in &e.0 {
+                let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(&d.to_string()));
+            }
+            anyhow::bail!(
+                "{} rule error{}; nothing was run (`credwatch rules lint` lists them)",
+                e.0.len(),
+                if e.0.len() == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
+fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
+    let set = load_rules(&args.rules)?;
+    if set.is_empty() {
+        anyhow::bail!("no rules to run (give -r RULES, or drop --no-builtin)");
+    }
+    let format = match args.format {
+        Some(HuntFormat::Jsonl) => AlertFormat::Jsonl,
+        Some(HuntFormat::Table) => AlertFormat::Table,
+        Some(HuntFormat::Csv) => AlertFormat::Csv,
+        None if args.output.is_none() && io::stdout().is_terminal() => AlertFormat::Table,
+        None => AlertFormat::Jsonl,
+    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    });
+    if threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let options = HuntOptions {
+        threads,
+        min_level: args.level.map_or(Level::Informational, LevelArg::level),
+        prefilter: args.prefilter,
+        max_groups: args.max_groups.max(1),
+    };
+    let redactor = Redactor::from_env();
+    let ingest_options = ingest_options(&args.input);
+    let mut stderr = io::stderr().lock();
+    for note in &set.notes {
+        let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(&note.to_string()));
+    }
+    drop(stderr);
+    // Workers share stderr; an unlocked handle can be sent to them.
+    let (outcome, alerts, stats) = engine::hunt(
+        &args.input.paths,
+        &ingest_options,
+        &set,
+        &options,
+        &redactor,
+        &mut io::stderr(),
+    );
+    let mut stderr = io::stderr().lock();
+    let mut out = output_writer(args.output.as_ref())?;
+    match write_alerts(&mut out, format, alerts.json_lines()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing alerts")?,
+    }
+    let summary = &outcome.summary;
+    let _ = writeln!(stderr, "{}", summary.human());
+    let levels: Vec<String> = stats
+        .alerts_by_level
+        .iter()
+        .rev()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let _ = writeln!(
+        stderr,
+        "credwatch: {} rules, {} alert{}{}{}; prefilter {}",
+        stats.rules,
+        stats.alerts,
+        if stats.alerts == 1 { "" } else { "s" },
+        if levels.is_empty() { String::new() } else { format!(" ({})", levels.join(", ")) },
+        if stats.suppressed_by_filters > 0 {
+            format!(", {} suppressed by filters", stats.suppressed_by_filters)
+        } else {
+            String::new()
+        },
+        stats.prefilter
+    );
+    if stats.correlation_groups_evicted > 0 || stats.correlation_events_without_time > 0 {
+        let _ = writeln!(
+            stderr,
+            "credwatch: correlation: {} groups evicted (--max-groups), {} events without a time not correlated",
+            stats.correlation_groups_evicted, stats.correlation_events_without_time
+        );
+    }
+    if let Some(path) = &args.input.summary_json {
+        let both = serde_json::json!({"input": summary, "hunt": stats});
+        let text = serde_json::to_string_pretty(&both).context("serializing the summary")?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(stop) = outcome.stopped {
+        return Err(stop.into());
+    }
+    if let Some(fail_on) = args.fail_on {
+        let min = fail_on.level();
+        let hit = stats
+            .alerts_by_level
+            .keys()
+            .any(|l| Level::parse(l).is_some_and(|l| l >= min));
+        if hit {
+            return Ok(ExitCode::from(3));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RulesCommand::List { rules, format } => {
+            let set = load_rules(&rules)?;
+            let mut out = output_writer(None)?;
+            match format {
+                FieldsFormat::Table => {
+                    writeln!(out, "{:<9} {:<14} {:<56} {}", "LEVEL", "KIND", "TITLE", "ID / FILE")?;
+                    for r in &set.rules {
+                        let kind = if r.emits { "detection" } else { "detection*" };
+                        writeln!(out, "{:<9} {:<14} {:<56} {}  {}:{}", r.meta.level.as_str(), kind, r.meta.title, r.meta.key(), r.meta.file, r.meta.line)?;
+                    }
+                    for c in &set.correlations {
+                        writeln!(out, "{:<9} {:<14} {:<56} {}  {}:{}", c.meta.level.as_str(), c.kind.as_str(), c.meta.title, c.meta.key(), c.meta.file, c.meta.line)?;
+                    }
+                    for f in &set.filters {
+                        writeln!(out, "{:<9} {:<14} {:<56} {}  {}:{}", "-", "filter", f.meta.title, f.meta.key(), f.meta.file, f.meta.line)?;
+                    }
+                    writeln!(out, "prefilter: {}", set.prefilter.off_because.as_deref().map_or_else(|| format!("on ({} literals)", set.prefilter.literals.len()), |w| format!("off: {w}")))?;
+                }
+                FieldsFormat::Json => {
+                    let rows: Vec<serde_json::Value> = set
+                        .rules
+                        .iter()
+                        .map(|r| serde_json::json!({"kind": "detection", "id": r.meta.key(), "title": r.meta.title, "level": r.meta.level.as_str(), "tags": r.meta.tags, "file": r.meta.file, "line": r.meta.line, "builtin": r.meta.builtin, "emits": r.emits, "filters": r.filters.len(), "tests": r.tests.len()}))
+                        .chain(set.correlations.iter().map(|c| serde_json::json!({"kind": c.kind.as_str(), "id": c.meta.key(), "title": c.meta.title, "level": c.meta.level.as_str(), "tags": c.meta.tags, "file": c.meta.file, "line": c.meta.line, "builtin": c.meta.builtin})))
+                        .chain(set.filters.iter().map(|f| serde_json::json!({"kind": "filter", "id": f.meta.key(), "title": f.meta.title, "file": f.meta.file, "line": f.meta.line, "builtin": f.meta.builtin})))
+                        .collect();
+                    writeln!(out, "{}", serde_json::to_string(&rows)?)?;
+                }
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Lint { paths } => {
+            let sources: Vec<RuleSource> = paths.into_iter().map(RuleSource::File).collect();
+            let (diags, count) = match rules::load(&sources) {
+                Ok(set) => (set.notes, set.rules.len() + set.correlations.len() + set.filters.len()),
+                Err(e) => (e.0, 0),
+            };
+            let mut stderr = io::stderr().lock();
+            let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+            for d in &diags {
+                writeln!(stderr, "{}", crate::text::printable(&d.to_string()))?;
+            }
+            if errors > 0 {
+                writeln!(stderr, "credwatch: {errors} error{}, {} warning{}", if errors == 1 { "" } else { "s" }, diags.len() - errors, if diags.len() - errors == 1 { "" } else { "s" })?;
+                Ok(ExitCode::from(1))
+            } else {
+                writeln!(stderr, "credwatch: {count} rules ok, {} warning{}", diags.len(), if diags.len() == 1 { "" } else { "s" })?;
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        RulesCommand::Test { paths, no_builtin } => {
+            let set = load_rules(&RuleArgs { rules: paths, no_builtin })?;
+            let results = rules::testing::run(&set);
+            let mut out = output_writer(None)?;
+            let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
+            for r in &failed {
+                let what = match (&r.error, r.matched) {
+                    (Some(e), _) => e.clone(),
+                    (None, Some(true)) => "matched, but the test expects no match".to_owned(),
+                    _ => "did not match, but the test expects a match".to_owned(),
+                };
+                writeln!(out, "FAIL {}: {}: {what}", r.location, r.rule)?;
+            }
+            let untested: Vec<&str> = set.rules.iter().filter(|r| r.tests.is_empty()).map(|r| r.meta.title.as_str()).collect();
+            writeln!(out, "{} tests, {} passed, {} failed; {} rules without tests{}", results.len(), results.len() - failed.len(), failed.len(), untested.len(), if untested.is_empty() { String::new() } else { format!(": {}", untested.join(", ")) })?;
+            out.flush()?;
+            Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
 }

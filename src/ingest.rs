@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 /// Settings of one ingest run.
 #[derive(Debug, Clone)]
@@ -54,6 +56,9 @@ pub struct Summary {
     pub skipped: u64,
     /// Decoded, but outside `--from` / `--to`, so not handed on.
     pub outside_time_range: u64,
+    /// Records the rules' literal prefilter showed no rule could match; not decoded (so not
+    /// validated either; only with `hunt --prefilter`).
+    pub prefiltered: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub skipped_by_reason: BTreeMap<String, u64>,
     pub events_by_format: BTreeMap<String, u64>,
@@ -74,6 +79,12 @@ impl Summary {
             self.rejected,
             self.skipped
         );
+        if self.prefiltered > 0 {
+            out.push_str(&format!(
+                ", {} passed over by the rules' prefilter",
+                self.prefiltered
+            ));
+        }
         if self.outside_time_range > 0 {
             out.push_str(&format!(
                 ", {} outside --from/--to",
@@ -94,6 +105,33 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// Adds another part of the same run (a worker's counts).
+    pub fn merge(&mut self, other: Summary) {
+        self.inputs += other.inputs;
+        self.inputs_failed += other.inputs_failed;
+        self.inputs_empty += other.inputs_empty;
+        self.bytes += other.bytes;
+        self.lines += other.lines;
+        self.records += other.records;
+        self.events += other.events;
+        self.rejected += other.rejected;
+        self.skipped += other.skipped;
+        self.outside_time_range += other.outside_time_range;
+        self.prefiltered += other.prefiltered;
+        self.compressed_inputs += other.compressed_inputs;
+        for (mine, theirs) in [
+            (&mut self.rejected_by_reason, other.rejected_by_reason),
+            (&mut self.skipped_by_reason, other.skipped_by_reason),
+            (&mut self.events_by_format, other.events_by_format),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
+        }
+    }
+}
+
 /// The run stopped early under `--strict`.
 #[derive(Debug, thiserror::Error)]
 #[error("stopped at the first rejected record (--strict): {location}: {reason}: {detail}")]
@@ -103,20 +141,40 @@ pub struct StrictStop {
     pub detail: String,
 }
 
+/// Decides, from a record's raw text, whether it can be passed over without decoding.
+pub type Prefilter<'p> = &'p (dyn Fn(&[u8]) -> bool + Sync);
+
+/// What every collector of one run shares: rejection counts per input (for the per-input cap)
+/// and the stop flag.
+struct Shared {
+    errors_per_input: Vec<AtomicU64>,
+    stop_requested: AtomicBool,
+}
+
+impl Shared {
+    fn new(inputs: usize) -> Shared {
+        Shared {
+            errors_per_input: (0..inputs.max(1)).map(|_| AtomicU64::new(0)).collect(),
+            stop_requested: AtomicBool::new(false),
+        }
+    }
+}
+
 /// Connects the decoder to the caller's event handler, the diagnostics stream and the counters.
 struct Collector<'o, F, W> {
     on_event: F,
-    diagnostics: &'o mut W,
+    diagnostics: W,
     options: &'o IngestOptions,
+    shared: &'o Shared,
     summary: Summary,
-    errors_in_input: u64,
+    input: u32,
     events_by_format: [u64; SourceFormat::ALL.len()],
     stop: Option<StrictStop>,
     /// The consumer asked to stop (its output is gone, e.g. a closed pipe).
     halted: bool,
 }
 
-impl<F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>, W: Write> Sink for Collector<'_, F, W> {
+impl<F: FnMut(u32, &Decoded<'_, '_>) -> ControlFlow<()>, W: Write> Sink for Collector<'_, F, W> {
     fn event(&mut self, decoded: &Decoded<'_, '_>) {
         self.summary.records += 1;
         self.summary.events += 1;
@@ -132,8 +190,9 @@ impl<F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>, W: Write> Sink for Collector
                 return;
             }
         }
-        if (self.on_event)(decoded).is_break() {
+        if (self.on_event)(self.input, decoded).is_break() {
             self.halted = true;
+            self.shared.stop_requested.store(true, Ordering::Relaxed);
         }
     }
 
@@ -161,17 +220,26 @@ impl<F, W: Write> Collector<'_, F, W> {
             .rejected_by_reason
             .entry(reason.as_str().to_owned())
             .or_default() += 1;
-        self.errors_in_input += 1;
+        let count = self
+            .shared
+            .errors_per_input
+            .get(self.input as usize)
+            .map_or(1, |c| c.fetch_add(1, Ordering::Relaxed) + 1);
         let within_cap = self
             .options
             .max_errors_per_input
-            .is_none_or(|cap| self.errors_in_input <= cap);
+            .is_none_or(|cap| count <= cap);
         if within_cap {
-            // Diagnostics are best effort: a closed stderr must not stop the run.
-            let line = format!("credwatch: {location}: {reason}: {detail}");
-            let _ = writeln!(self.diagnostics, "{}", crate::text::printable(&line));
+            // One write per line, so lines from several workers never interleave. Diagnostics
+            // are best effort: a closed stderr must not stop the run.
+            let line = format!(
+                "{}\n",
+                crate::text::printable(&format!("credwatch: {location}: {reason}: {detail}"))
+            );
+            let _ = self.diagnostics.write_all(line.as_bytes());
         }
         if self.options.strict && self.stop.is_none() {
+            self.shared.stop_requested.store(true, Ordering::Relaxed);
             self.stop = Some(StrictStop {
                 location,
                 reason,
@@ -180,17 +248,43 @@ impl<F, W: Write> Collector<'_, F, W> {
         }
     }
 
-    fn finish_input(&mut self, name: &str) {
-        let cap = self.options.max_errors_per_input.unwrap_or(u64::MAX);
-        if self.errors_in_input > cap {
-            let more = self.errors_in_input - cap;
+    fn stopping(&self) -> bool {
+        self.stop.is_some() || self.halted || self.shared.stop_requested.load(Ordering::Relaxed)
+    }
+
+    fn finish(&mut self) {
+        for format in SourceFormat::ALL {
+            let count = self.events_by_format[format as usize];
+            if count > 0 {
+                *self
+                    .summary
+                    .events_by_format
+                    .entry(format.as_str().to_owned())
+                    .or_default() += count;
+            }
+        }
+        self.events_by_format = [0; SourceFormat::ALL.len()];
+    }
+}
+
+/// Reports inputs whose rejections went over the cap.
+fn report_hidden_errors<W: Write>(
+    names: &[String],
+    shared: &Shared,
+    options: &IngestOptions,
+    diagnostics: &mut W,
+) {
+    let cap = options.max_errors_per_input.unwrap_or(u64::MAX);
+    for (name, count) in names.iter().zip(&shared.errors_per_input) {
+        let count = count.load(Ordering::Relaxed);
+        if count > cap {
+            let more = count - cap;
             let _ = writeln!(
-                self.diagnostics,
+                diagnostics,
                 "credwatch: {name}: {more} more rejected record{} not shown (--all-errors shows them)",
                 if more == 1 { "" } else { "s" }
             );
         }
-        self.errors_in_input = 0;
     }
 }
 
@@ -207,25 +301,68 @@ pub fn ingest<F, W>(
     paths: &[PathBuf],
     options: &IngestOptions,
     diagnostics: &mut W,
-    on_event: F,
+    mut on_event: F,
 ) -> Outcome
 where
     F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>,
     W: Write,
 {
+    ingest_indexed(paths, options, None, diagnostics, |_, d| on_event(d))
+}
+
+/// As [`ingest`], also telling the handler which input (0-based, in reading order) each event
+/// came from, and passing over records the prefilter rules out.
+pub fn ingest_indexed<F, W>(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    prefilter: Option<Prefilter<'_>>,
+    diagnostics: &mut W,
+    on_event: F,
+) -> Outcome
+where
+    F: FnMut(u32, &Decoded<'_, '_>) -> ControlFlow<()>,
+    W: Write,
+{
     let decoder = Decoder::new(options.cluster.clone());
     let (inputs, listing_errors) = source::expand(paths);
+    let names: Vec<String> = inputs.iter().map(Input::display_name).collect();
+    let shared = Shared::new(inputs.len() + listing_errors.len());
     let mut collector = Collector {
         on_event,
-        diagnostics,
+        diagnostics: &mut *diagnostics,
         options,
+        shared: &shared,
         summary: Summary::default(),
-        errors_in_input: 0,
+        input: 0,
         events_by_format: [0; SourceFormat::ALL.len()],
         stop: None,
         halted: false,
     };
-    for error in listing_errors {
+    listing_failures(&listing_errors, inputs.len(), &mut collector);
+    for (index, input) in inputs.iter().enumerate() {
+        if collector.stopping() {
+            break;
+        }
+        collector.input = index as u32;
+        read_input(&names[index], input, options, &mut collector, |frame, c| {
+            decode_frame(&decoder, &names[index], frame, options, prefilter, c)
+        });
+    }
+    collector.finish();
+    let stopped = collector.stop.take();
+    let summary = std::mem::take(&mut collector.summary);
+    drop(collector);
+    report_hidden_errors(&names, &shared, options, diagnostics);
+    Outcome { summary, stopped }
+}
+
+fn listing_failures<F, W: Write>(
+    errors: &[source::SourceError],
+    first_index: usize,
+    collector: &mut Collector<'_, F, W>,
+) {
+    for (i, error) in errors.iter().enumerate() {
+        collector.input = (first_index + i) as u32;
         collector.summary.inputs += 1;
         collector.summary.inputs_failed += 1;
         collector.record_rejection(
@@ -234,69 +371,73 @@ where
             &error.source.to_string(),
         );
     }
-    for input in &inputs {
-        if collector.stop.is_some() || collector.halted {
-            break;
+}
+
+fn decode_frame<F, W>(
+    decoder: &Decoder,
+    name: &str,
+    frame: Frame<'_>,
+    options: &IngestOptions,
+    prefilter: Option<Prefilter<'_>>,
+    collector: &mut Collector<'_, F, W>,
+) where
+    F: FnMut(u32, &Decoded<'_, '_>) -> ControlFlow<()>,
+    W: Write,
+{
+    match frame {
+        Frame::Record { bytes, line } => {
+            if prefilter.is_some_and(|p| !p(bytes)) {
+                collector.summary.records += 1;
+                collector.summary.prefiltered += 1;
+            } else {
+                decoder.decode_record(bytes, name, line, collector)
+            }
         }
-        read_input(&decoder, input, options, &mut collector);
-    }
-    for format in SourceFormat::ALL {
-        let count = collector.events_by_format[format as usize];
-        if count > 0 {
-            collector
-                .summary
-                .events_by_format
-                .insert(format.as_str().to_owned(), count);
-        }
-    }
-    Outcome {
-        stopped: collector.stop.take(),
-        summary: collector.summary,
+        Frame::TooLarge { line, bytes } => collector.record_rejection(
+            format!("{name}:{line}"),
+            RejectReason::TooLarge,
+            &format!(
+                "record of {bytes} bytes is over the {} byte limit (--max-record-mb)",
+                options.max_record_bytes
+            ),
+        ),
     }
 }
 
-fn read_input<F, W>(
-    decoder: &Decoder,
+/// Opens and frames one input, handing each frame to `on_frame`; read failures are reported
+/// through `collector`.
+fn read_input<F, W, H>(
+    name: &str,
     input: &Input,
     options: &IngestOptions,
     collector: &mut Collector<'_, F, W>,
+    mut on_frame: H,
 ) where
-    F: FnMut(&Decoded<'_, '_>) -> ControlFlow<()>,
     W: Write,
+    H: FnMut(Frame<'_>, &mut Collector<'_, F, W>),
 {
-    let name = input.display_name();
     collector.summary.inputs += 1;
     let (reader, compression) = match source::open(input) {
         Ok(opened) => opened,
         Err(e) => {
             collector.summary.inputs_failed += 1;
             collector.record_rejection(
-                name.clone(),
+                name.to_owned(),
                 RejectReason::ReadError,
                 &e.source.to_string(),
             );
-            collector.finish_input(&name);
             return;
         }
     };
     if compression != Compression::None {
         collector.summary.compressed_inputs += 1;
     }
-    let records_before = collector.summary.records;
+    let mut frames = 0u64;
     let framer = Framer::new(reader, options.max_record_bytes);
     let result = framer.run(|frame| {
-        match frame {
-            Frame::Record { bytes, line } => decoder.decode_record(bytes, &name, line, collector),
-            Frame::TooLarge { line, bytes } => collector.record_rejection(
-                format!("{name}:{line}"),
-                RejectReason::TooLarge,
-                &format!(
-                    "record of {bytes} bytes is over the {} byte limit (--max-record-mb)",
-                    options.max_record_bytes
-                ),
-            ),
-        }
-        if collector.stop.is_some() || collector.halted {
+        frames += 1;
+        on_frame(frame, collector);
+        if collector.stopping() {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
@@ -309,7 +450,7 @@ fn read_input<F, W>(
             if stats.bytes == 0 {
                 collector.summary.inputs_empty += 1;
                 let _ = writeln!(collector.diagnostics, "credwatch: {name}: empty input");
-            } else if collector.summary.records == records_before {
+            } else if frames == 0 {
                 let _ = writeln!(
                     collector.diagnostics,
                     "credwatch: {name}: no records (only blank lines)"
@@ -322,7 +463,7 @@ fn read_input<F, W>(
                 FrameError::Utf16 => RejectReason::Encoding,
                 _ => RejectReason::Binary,
             };
-            collector.record_rejection(name.clone(), reason, &e.to_string());
+            collector.record_rejection(name.to_owned(), reason, &e.to_string());
         }
         Err(FrameError::Read { line, source }) => {
             collector.summary.inputs_failed += 1;
@@ -342,5 +483,211 @@ fn read_input<F, W>(
             );
         }
     }
-    collector.finish_input(&name);
+}
+
+/// A consumer of events on one worker thread.
+pub trait Handler: Send {
+    fn event(&mut self, input: u32, decoded: &Decoded<'_, '_>);
+}
+
+/// Records framed by the reader and handed to a worker: their bytes, where each starts and on
+/// which line.
+struct Batch {
+    input: u32,
+    name: Arc<str>,
+    data: Vec<u8>,
+    /// (end offset in `data`, line); a record starts where the previous one ended.
+    records: Vec<(usize, u64)>,
+    /// (line, bytes) of records over the size limit.
+    too_large: Vec<(u64, u64)>,
+}
+
+/// Records per batch: big enough that the channel is cheap, small enough that a large file is
+/// shared evenly between workers.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// A `Write` several threads share, one `write` call per lock (so whole lines stay whole).
+struct SharedWriter<'m, 'w, W>(&'m Mutex<&'w mut W>);
+
+impl<W: Write> Write for SharedWriter<'_, '_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut w = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        w.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).flush()
+    }
+}
+
+/// Reads every path on this thread and decodes on `handlers.len()` worker threads, one handler
+/// each. Files are framed in order and cut into batches at record boundaries, so one large file
+/// is spread over all workers. Events reach the handlers in no particular order: callers that
+/// need an order sort what the handlers collected. With one handler everything runs on the
+/// calling thread.
+pub fn ingest_parallel<H, W>(
+    paths: &[PathBuf],
+    options: &IngestOptions,
+    prefilter: Option<Prefilter<'_>>,
+    diagnostics: &mut W,
+    mut handlers: Vec<H>,
+) -> (Outcome, Vec<H>)
+where
+    H: Handler,
+    W: Write + Send,
+{
+    if handlers.len() <= 1 {
+        let Some(mut handler) = handlers.pop() else {
+            return (
+                Outcome {
+                    summary: Summary::default(),
+                    stopped: None,
+                },
+                handlers,
+            );
+        };
+        let outcome = ingest_indexed(paths, options, prefilter, diagnostics, |input, d| {
+            handler.event(input, d);
+            ControlFlow::Continue(())
+        });
+        return (outcome, vec![handler]);
+    }
+    let decoder = Decoder::new(options.cluster.clone());
+    let (inputs, listing_errors) = source::expand(paths);
+    let names: Vec<String> = inputs.iter().map(Input::display_name).collect();
+    let shared = Shared::new(inputs.len() + listing_errors.len());
+    let diagnostics = Mutex::new(diagnostics);
+    let workers = handlers.len();
+    let (to_workers, from_reader) = mpsc::sync_channel::<Batch>(workers * 2);
+    let from_reader = Mutex::new(from_reader);
+    let (recycle, recycled) = mpsc::channel::<Batch>();
+    let (summaries, stops, handlers) = std::thread::scope(|scope| {
+        let mut joins = Vec::new();
+        for mut handler in handlers {
+            let (from_reader, recycle) = (&from_reader, recycle.clone());
+            let (decoder, shared, diagnostics) = (&decoder, &shared, &diagnostics);
+            joins.push(scope.spawn(move || {
+                let mut collector = Collector {
+                    on_event: |input: u32, d: &Decoded<'_, '_>| {
+                        handler.event(input, d);
+                        ControlFlow::Continue(())
+                    },
+                    diagnostics: SharedWriter(diagnostics),
+                    options,
+                    shared,
+                    summary: Summary::default(),
+                    input: 0,
+                    events_by_format: [0; SourceFormat::ALL.len()],
+                    stop: None,
+                    halted: false,
+                };
+                loop {
+                    let next = from_reader.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok(mut batch) = next else { break };
+                    collector.input = batch.input;
+                    let mut start = 0;
+                    for &(end, line) in &batch.records {
+                        let frame = Frame::Record {
+                            bytes: &batch.data[start..end],
+                            line,
+                        };
+                        decode_frame(decoder, &batch.name, frame, options, prefilter, &mut collector);
+                        start = end;
+                    }
+                    for &(line, bytes) in &batch.too_large {
+                        decode_frame(decoder, &batch.name, Frame::TooLarge { line, bytes }, options, prefilter, &mut collector);
+                    }
+                    batch.data.clear();
+                    batch.records.clear();
+                    batch.too_large.clear();
+                    let _ = recycle.send(batch);
+                }
+                collector.finish();
+                let summary = std::mem::take(&mut collector.summary);
+                let stop = collector.stop.take();
+                drop(collector);
+                (summary, stop, handler)
+            }));
+        }
+        drop(recycle);
+        // The reader: this thread frames each input and ships batches.
+        let mut reader = Collector {
+            on_event: |_: u32, _: &Decoded<'_, '_>| ControlFlow::<()>::Continue(()),
+            diagnostics: SharedWriter(&diagnostics),
+            options,
+            shared: &shared,
+            summary: Summary::default(),
+            input: 0,
+            events_by_format: [0; SourceFormat::ALL.len()],
+            stop: None,
+            halted: false,
+        };
+        listing_failures(&listing_errors, inputs.len(), &mut reader);
+        let new_batch = |input: u32, name: &Arc<str>| {
+            let mut b = recycled.try_recv().unwrap_or_else(|_| Batch {
+                input,
+                name: name.clone(),
+                data: Vec::with_capacity(BATCH_BYTES + (64 << 10)),
+                records: Vec::with_capacity(2048),
+                too_large: Vec::new(),
+            });
+            b.input = input;
+            b.name = name.clone();
+            b
+        };
+        'inputs: for (index, input) in inputs.iter().enumerate() {
+            if reader.stopping() {
+                break;
+            }
+            reader.input = index as u32;
+            let name: Arc<str> = Arc::from(names[index].as_str());
+            let mut batch = new_batch(index as u32, &name);
+            let mut gone = false;
+            read_input(&names[index], input, options, &mut reader, |frame, _| {
+                match frame {
+                    Frame::Record { bytes, line } => {
+                        batch.data.extend_from_slice(bytes);
+                        batch.records.push((batch.data.len(), line));
+                    }
+                    Frame::TooLarge { line, bytes } => batch.too_large.push((line, bytes)),
+                }
+                if batch.data.len() >= BATCH_BYTES {
+                    let full = std::mem::replace(&mut batch, new_batch(index as u32, &name));
+                    gone |= to_workers.send(full).is_err();
+                }
+            });
+            if !batch.records.is_empty() || !batch.too_large.is_empty() {
+                gone |= to_workers.send(batch).is_err();
+            }
+            if gone {
+                break 'inputs;
+            }
+        }
+        drop(to_workers);
+        reader.finish();
+        let mut summaries = vec![std::mem::take(&mut reader.summary)];
+        let mut stops = vec![reader.stop.take()];
+        drop(reader);
+        let mut handlers = Vec::new();
+        for join in joins {
+            match join.join() {
+                Ok((summary, stop, handler)) => {
+                    summaries.push(summary);
+                    stops.push(stop);
+                    handlers.push(handler);
+                }
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        (summaries, stops, handlers)
+    });
+    let mut summary = Summary::default();
+    for s in summaries {
+        summary.merge(s);
+    }
+    let stopped = stops.into_iter().flatten().min_by(|a, b| a.location.cmp(&b.location));
+    let diagnostics = diagnostics.into_inner().unwrap_or_else(|e| e.into_inner());
+    report_hidden_errors(&names, &shared, options, diagnostics);
+    (Outcome { summary, stopped }, handlers)
 }

@@ -6,11 +6,14 @@
 //! the one event shape of [`event`]) → consumers such as [`sinks`]. [`ingest`] drives that walk
 //! and counts every record; [`redact`] keeps credential values out of every output.
 
+pub mod alert;
 pub mod cli;
 pub mod decode;
+pub mod engine;
 pub mod event;
 pub mod ingest;
 pub mod redact;
+pub mod rules;
 pub mod sinks;
 pub mod source;
 pub mod text;

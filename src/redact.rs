@@ -133,6 +133,39 @@ impl Redactor {
         )
     }
 
+    /// Redacts the values of credential-named query parameters of a request URI
+    /// (`?token=…`, `access_token=…`), keeping the rest of the URI as it was.
+    pub fn redact_uri<'u>(&self, uri: &'u str) -> std::borrow::Cow<'u, str> {
+        let Some((path, query)) = uri.split_once('?') else {
+            return std::borrow::Cow::Borrowed(uri);
+        };
+        let sensitive = |key: &str| {
+            CREDENTIAL_KEYS
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(key))
+        };
+        if !query
+            .split('&')
+            .any(|pair| sensitive(pair.split_once('=').map_or(pair, |(k, _)| k)))
+        {
+            return std::borrow::Cow::Borrowed(uri);
+        }
+        let redacted: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if sensitive(k) => {
+                    let kind = CREDENTIAL_KEYS
+                        .iter()
+                        .find(|(ck, _)| ck.eq_ignore_ascii_case(k))
+                        .map_or(CredentialKind::Token, |(_, kind)| *kind);
+                    format!("{k}={}", self.redact(kind, v))
+                }
+                _ => pair.to_owned(),
+            })
+            .collect();
+        std::borrow::Cow::Owned(format!("{path}?{}", redacted.join("&")))
+    }
+
     /// First 8 hex digits of HMAC-SHA256(key, value).
     pub fn fingerprint(&self, value: &str) -> String {
         let Some(Ok(mut mac)) = self.key().map(|k| Hmac::<Sha256>::new_from_slice(k)) else {

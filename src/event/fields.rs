@@ -37,6 +37,12 @@ pub enum FieldValue<'e> {
 
 pub type Getter = for<'e, 'a> fn(&'e AuditEvent<'a>) -> Option<FieldValue<'e>>;
 
+impl std::fmt::Debug for FieldDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
 pub struct FieldDef {
     pub name: &'static str,
     pub ty: FieldType,

@@ -1,3 +1,4 @@
 //! Outputs: where decoded events (and later alerts and findings) are written.
 
 pub mod events;
+pub mod alerts;

@@ -1,0 +1,411 @@
+//! The detection engine: runs a compiled [`RuleSet`] over decoded events on every worker,
+//! turns matches into alerts, correlates, and hands back alerts in one deterministic order
+//! (time, then origin, then rule) whatever the number of threads.
+
+use crate::alert::{Alert, AlertRule, Evidence, MAX_EVIDENCE};
+use crate::event::Decoded;
+use crate::ingest::{self, Handler, IngestOptions, Outcome};
+use crate::redact::Redactor;
+use crate::rules::matcher::{EventView, FieldRef, Val};
+use crate::rules::sigma::CorrelationKind;
+use crate::rules::{Level, RuleSet};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Orders alerts: event time (untimed first), input, line, item in batch, rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SortKey {
+    pub time: i128,
+    pub input: u32,
+    pub line: u64,
+    pub item: u32,
+    pub rule: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HuntOptions {
+    pub threads: usize,
+    /// Alerts below this level are not reported (rules still run, for correlations).
+    pub min_level: Level,
+    pub prefilter: bool,
+    /// Groups kept per correlation before the least recently seen are evicted.
+    pub max_groups: usize,
+}
+
+impl Default for HuntOptions {
+    fn default() -> Self {
+        HuntOptions {
+            threads: 1,
+            min_level: Level::Informational,
+            // Off by default: on the benchmark corpus the literal scan cost more than the decoding
+            // it saved (see the issue note); `--prefilter` turns it on.
+            prefilter: false,
+            max_groups: 100_000,
+        }
+    }
+}
+
+/// A match of a rule some correlation uses, kept until correlation runs.
+struct CorrHit {
+    key: SortKey,
+    correlation: u32,
+    position: u32,
+    group: String,
+    value: Option<String>,
+    alert: Alert,
+}
+
+/// Alerts serialized as JSON lines in one buffer, with their sort keys.
+#[derive(Default)]
+struct AlertStore {
+    bytes: Vec<u8>,
+    index: Vec<(SortKey, usize, usize)>,
+}
+
+impl AlertStore {
+    fn push(&mut self, key: SortKey, alert: &Alert) {
+        let start = self.bytes.len();
+        // Serializing our own plain structs cannot fail.
+        let _ = serde_json::to_writer(&mut self.bytes, alert);
+        self.index.push((key, start, self.bytes.len()));
+    }
+}
+
+/// One worker's view: the rules, the alerts it made, the hits it kept for correlation.
+struct Hunter<'r> {
+    rules: &'r RuleSet,
+    redactor: &'r Redactor,
+    min_level: Level,
+    store: AlertStore,
+    hits: Vec<CorrHit>,
+    matches_by_rule: Vec<u64>,
+    suppressed: u64,
+}
+
+fn time_key(d: &Decoded<'_, '_>) -> (i128, bool) {
+    match d.timestamp() {
+        Some(t) => (t.as_nanosecond(), true),
+        None => (i128::MIN, false),
+    }
+}
+
+fn field_text(view: &EventView<'_, '_>, field: &FieldRef) -> Option<String> {
+    let mut out = None;
+    view.each_value(field, &mut |v| {
+        out = Some(match v {
+            Val::Str(s) => s.into_owned(),
+            Val::Int(i) => i.to_string(),
+        });
+        true
+    });
+    out
+}
+
+impl Handler for Hunter<'_> {
+    fn event(&mut self, input: u32, d: &Decoded<'_, '_>) {
+        let view = EventView::new(d);
+        let mut matched: [usize; 16] = [0; 16];
+        let mut extra = Vec::new();
+        let mut n = 0;
+        self.suppressed += self.rules.matches(&view, &mut |i| {
+            if n < matched.len() {
+                matched[n] = i;
+                n += 1;
+            } else {
+                extra.push(i);
+            }
+        });
+        if n == 0 {
+            return;
+        }
+        let (time, _) = time_key(d);
+        let key = |rule: usize| SortKey {
+            time,
+            input,
+            line: d.origin.line,
+            item: d.origin.item.unwrap_or(0),
+            rule: rule as u32,
+        };
+        for &i in matched[..n].iter().chain(&extra) {
+            self.matches_by_rule[i] += 1;
+            let rule = &self.rules.rules[i];
+            if rule.emits && rule.meta.level >= self.min_level {
+                let alert = Alert::from_event(&rule.meta, d, self.redactor);
+                self.store.push(key(i), &alert);
+            }
+            for &(c, position) in &rule.correlations {
+                let corr = &self.rules.correlations[c];
+                let group = corr.group_by[position]
+                    .iter()
+                    .map(|f| field_text(&view, f).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("\u{1f}");
+                let value = corr.value_field[position]
+                    .as_ref()
+                    .and_then(|f| field_text(&view, f));
+                self.hits.push(CorrHit {
+                    key: key(i),
+                    correlation: c as u32,
+                    position: position as u32,
+                    group,
+                    value,
+                    alert: Alert::from_event(&rule.meta, d, self.redactor),
+                });
+            }
+        }
+    }
+}
+
+/// What a hunt did, beside its alerts.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct HuntStats {
+    pub alerts: u64,
+    pub alerts_by_rule: BTreeMap<String, u64>,
+    pub alerts_by_level: BTreeMap<String, u64>,
+    pub suppressed_by_filters: u64,
+    pub correlation_groups_evicted: u64,
+    pub correlation_events_without_time: u64,
+    pub prefilter: String,
+    pub rules: usize,
+    pub threads: usize,
+}
+
+/// The alerts of a hunt in their final order.
+pub struct Alerts {
+    stores: Vec<AlertStore>,
+    order: Vec<(SortKey, u32, usize, usize)>,
+}
+
+impl Alerts {
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// Each alert as one line of JSON (no newline), in order.
+    pub fn json_lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.order
+            .iter()
+            .map(|&(_, s, a, b)| &self.stores[s as usize].bytes[a..b])
+    }
+}
+
+/// Runs `rules` over `paths`.
+pub fn hunt<W: Write + Send>(
+    paths: &[PathBuf],
+    ingest_options: &IngestOptions,
+    rules: &RuleSet,
+    options: &HuntOptions,
+    redactor: &Redactor,
+    diagnostics: &mut W,
+) -> (Outcome, Alerts, HuntStats) {
+    let threads = options.threads.max(1);
+    let hunters: Vec<Hunter<'_>> = (0..threads)
+        .map(|_| Hunter {
+            rules,
+            redactor,
+            min_level: options.min_level,
+            store: AlertStore::default(),
+            hits: Vec::new(),
+            matches_by_rule: vec![0; rules.rules.len()],
+            suppressed: 0,
+        })
+        .collect();
+    let prefilter_fn = |record: &[u8]| rules.prefilter.may_match(record);
+    let use_prefilter = options.prefilter && rules.prefilter.enabled();
+    let (outcome, hunters) = ingest::ingest_parallel(
+        paths,
+        ingest_options,
+        use_prefilter.then_some(&prefilter_fn as ingest::Prefilter<'_>),
+        diagnostics,
+        hunters,
+    );
+    let mut stats = HuntStats {
+        rules: rules.rules.len(),
+        threads,
+        prefilter: match (&rules.prefilter.off_because, options.prefilter) {
+            (_, false) => "off (--prefilter turns it on)".to_owned(),
+            (Some(why), true) => format!("off: {why}"),
+            (None, true) => format!("on ({} literals)", rules.prefilter.literals.len()),
+        },
+        ..HuntStats::default()
+    };
+    let mut stores = Vec::new();
+    let mut hits = Vec::new();
+    for h in hunters {
+        stats.suppressed_by_filters += h.suppressed;
+        stores.push(h.store);
+        hits.extend(h.hits);
+    }
+    let mut corr_store = AlertStore::default();
+    correlate(rules, options, hits, &mut corr_store, &mut stats);
+    stores.push(corr_store);
+    let mut order: Vec<(SortKey, u32, usize, usize)> = stores
+        .iter()
+        .enumerate()
+        .flat_map(|(s, store)| store.index.iter().map(move |&(k, a, b)| (k, s as u32, a, b)))
+        .collect();
+    order.sort_unstable_by_key(|&(k, ..)| k);
+    stats.alerts = order.len() as u64;
+    for &(k, ..) in &order {
+        let meta = if (k.rule as usize) < rules.rules.len() {
+            &rules.rules[k.rule as usize].meta
+        } else {
+            &rules.correlations[k.rule as usize - rules.rules.len()].meta
+        };
+        *stats.alerts_by_rule.entry(meta.title.clone()).or_default() += 1;
+        *stats
+            .alerts_by_level
+            .entry(meta.level.as_str().to_owned())
+            .or_default() += 1;
+    }
+    (outcome, Alerts { stores, order }, stats)
+}
+
+struct Group {
+    events: VecDeque<usize>,
+    last_seen: i128,
+}
+
+/// Runs every correlation over its hits in time order. Windows slide: at each event the group's
+/// events older than the timespan are dropped, the condition is checked, and on a hit an alert
+/// is placed at that event and the group starts afresh.
+fn correlate(
+    rules: &RuleSet,
+    options: &HuntOptions,
+    mut hits: Vec<CorrHit>,
+    store: &mut AlertStore,
+    stats: &mut HuntStats,
+) {
+    if hits.is_empty() {
+        return;
+    }
+    hits.sort_unstable_by_key(|h| (h.correlation, h.key));
+    let mut start = 0;
+    while start < hits.len() {
+        let c = hits[start].correlation;
+        let end = start + hits[start..].iter().take_while(|h| h.correlation == c).count();
+        let corr = &rules.correlations[c as usize];
+        let span = corr.timespan_secs as i128 * 1_000_000_000;
+        let mut groups: HashMap<&str, Group> = HashMap::new();
+        for i in start..end {
+            let hit = &hits[i];
+            if hit.key.time == i128::MIN {
+                stats.correlation_events_without_time += 1;
+                continue;
+            }
+            let now = hit.key.time;
+            if !groups.contains_key(hit.group.as_str()) && groups.len() >= options.max_groups {
+                // Evict the least recently seen tenth, so eviction stays rare and cheap.
+                let mut seen: Vec<i128> = groups.values().map(|g| g.last_seen).collect();
+                seen.sort_unstable();
+                let cut = seen[(seen.len() / 10).min(seen.len() - 1)];
+                let before = groups.len();
+                groups.retain(|_, g| g.last_seen > cut);
+                stats.correlation_groups_evicted += (before - groups.len()) as u64;
+            }
+            let group = groups.entry(hit.group.as_str()).or_insert_with(|| Group {
+                events: VecDeque::new(),
+                last_seen: now,
+            });
+            group.last_seen = now;
+            while group
+                .events
+                .front()
+                .is_some_and(|&j| hits[j].key.time < now - span)
+            {
+                group.events.pop_front();
+            }
+            group.events.push_back(i);
+            if fires(corr.kind, corr, &group.events, &hits) {
+                let events: Vec<usize> = group.events.drain(..).collect();
+                if corr.meta.level >= options.min_level {
+                    let alert = correlation_alert(rules, c as usize, &events, &hits);
+                    let key = SortKey {
+                        rule: (rules.rules.len() + c as usize) as u32,
+                        ..hit.key
+                    };
+                    store.push(key, &alert);
+                }
+            }
+        }
+        start = end;
+    }
+}
+
+fn fires(kind: CorrelationKind, corr: &crate::rules::Correlation, events: &VecDeque<usize>, hits: &[CorrHit]) -> bool {
+    match kind {
+        CorrelationKind::EventCount => corr.holds(events.len() as f64),
+        CorrelationKind::ValueCount => {
+            let distinct: HashSet<&str> = events
+                .iter()
+                .filter_map(|&j| hits[j].value.as_deref())
+                .collect();
+            corr.holds(distinct.len() as f64)
+        }
+        CorrelationKind::ValueSum | CorrelationKind::ValueAvg => {
+            let numbers: Vec<f64> = events
+                .iter()
+                .filter_map(|&j| hits[j].value.as_deref()?.trim().parse::<f64>().ok())
+                .collect();
+            if numbers.is_empty() {
+                return false;
+            }
+            let sum: f64 = numbers.iter().sum();
+            let n = if kind == CorrelationKind::ValueSum { sum } else { sum / numbers.len() as f64 };
+            corr.holds(n)
+        }
+        CorrelationKind::Temporal => {
+            let distinct: HashSet<u32> = events.iter().map(|&j| hits[j].position).collect();
+            if corr.conditions.is_empty() {
+                distinct.len() == corr.rules.len()
+            } else {
+                corr.holds(distinct.len() as f64)
+            }
+        }
+        CorrelationKind::TemporalOrdered => {
+            // The listed rules must appear in order: find rule 0, then rule 1 after it, ….
+            let mut next = 0u32;
+            for &j in events {
+                if hits[j].position == next {
+                    next += 1;
+                }
+            }
+            let wanted = corr.rules.len() as u32;
+            if corr.conditions.is_empty() {
+                next == wanted
+            } else {
+                next == wanted && corr.holds(next as f64)
+            }
+        }
+    }
+}
+
+fn correlation_alert(rules: &RuleSet, c: usize, events: &[usize], hits: &[CorrHit]) -> Alert {
+    let corr = &rules.correlations[c];
+    let last = &hits[events[events.len() - 1]];
+    let mut alert = last.alert.clone();
+    alert.rule = AlertRule::from_meta(&corr.meta);
+    alert.count = events.len() as u64;
+    let evidence: Vec<Evidence> = events
+        .iter()
+        .flat_map(|&j| hits[j].alert.evidence.iter().cloned())
+        .collect();
+    if evidence.len() > MAX_EVIDENCE {
+        let half = MAX_EVIDENCE / 2;
+        alert.evidence_omitted = (evidence.len() - MAX_EVIDENCE) as u64;
+        alert.evidence = evidence[..half]
+            .iter()
+            .chain(&evidence[evidence.len() - half..])
+            .cloned()
+            .collect();
+    } else {
+        alert.evidence = evidence;
+    }
+    alert
+}

@@ -1,0 +1,123 @@
+//! `credwatch rules test`: every rule's own test events, run through the real decoder and the
+//! compiled rule (with its filters), compared with what the test expects.
+
+use super::RuleSet;
+use super::matcher::EventView;
+use crate::decode::{Decoder, RejectReason, Sink, SkipReason};
+use crate::event::{Decoded, Origin};
+use serde::Serialize;
+
+/// Fills what a hand-written test event usually leaves out, so tests stay short: kind,
+/// apiVersion, stage, a unique auditID and (for the `n`-th event) a time.
+pub fn complete_event(event: &mut serde_json::Value, n: usize) {
+    let Some(map) = event.as_object_mut() else {
+        return;
+    };
+    let defaults = [
+        ("kind", serde_json::Value::from("Event")),
+        ("apiVersion", "audit.k8s.io/v1".into()),
+        ("stage", "ResponseComplete".into()),
+        ("auditID", format!("00000000-0000-4000-8000-{n:012}").into()),
+    ];
+    for (k, v) in defaults {
+        map.entry(k).or_insert(v);
+    }
+    if !map.contains_key("requestReceivedTimestamp") {
+        let t = jiff::Timestamp::from_second(1_767_225_600 + n as i64)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        map.insert("requestReceivedTimestamp".into(), t.clone().into());
+        map.entry("stageTimestamp").or_insert(t.into());
+    }
+}
+
+struct One<F: FnMut(&Decoded<'_, '_>)> {
+    on_event: F,
+    problem: Option<String>,
+}
+
+impl<F: FnMut(&Decoded<'_, '_>)> Sink for One<F> {
+    fn event(&mut self, decoded: &Decoded<'_, '_>) {
+        (self.on_event)(decoded);
+    }
+
+    fn reject(&mut self, _origin: &Origin<'_>, reason: RejectReason, detail: &str) {
+        self.problem = Some(format!("{reason}: {detail}"));
+    }
+
+    fn skip(&mut self, _origin: &Origin<'_>, reason: SkipReason) {
+        self.problem = Some(format!("skipped: {}", reason.as_str()));
+    }
+}
+
+/// Decodes one JSON event as credwatch would read it from a file and calls `f` on it.
+pub fn with_decoded<R>(
+    event: &serde_json::Value,
+    source: &str,
+    mut f: impl FnMut(&Decoded<'_, '_>) -> R,
+) -> Result<R, String> {
+    let text = serde_json::to_string(event).map_err(|e| e.to_string())?;
+    let mut result = None;
+    let mut sink = One {
+        on_event: |d: &Decoded<'_, '_>| {
+            if result.is_none() {
+                result = Some(f(d));
+            }
+        },
+        problem: None,
+    };
+    Decoder::new(None).decode_record(text.as_bytes(), source, 1, &mut sink);
+    let problem = sink.problem.take();
+    match (result, problem) {
+        (Some(r), _) => Ok(r),
+        (None, Some(p)) => Err(format!("test event does not decode: {p}")),
+        (None, None) => Err("test event gave no audit event".to_owned()),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub rule: String,
+    pub location: String,
+    pub expected: bool,
+    pub matched: Option<bool>,
+    pub error: Option<String>,
+}
+
+impl TestResult {
+    pub fn passed(&self) -> bool {
+        self.error.is_none() && self.matched == Some(self.expected)
+    }
+}
+
+/// Whether rule `index` (after its filters) matches the event.
+pub fn rule_matches(set: &RuleSet, index: usize, decoded: &Decoded<'_, '_>) -> bool {
+    let view = EventView::new(decoded);
+    let rule = &set.rules[index];
+    rule.detection.eval(&view)
+        && !rule
+            .filters
+            .iter()
+            .any(|&f| set.filters[f].detection.eval(&view))
+}
+
+/// Runs every test event of every rule.
+pub fn run(set: &RuleSet) -> Vec<TestResult> {
+    let mut out = Vec::new();
+    for (i, rule) in set.rules.iter().enumerate() {
+        for (n, test) in rule.tests.iter().enumerate() {
+            let mut event = test.event.clone();
+            complete_event(&mut event, n);
+            let location = format!("{}:{}", test.file, test.line);
+            let got = with_decoded(&event, &location, |d| rule_matches(set, i, d));
+            out.push(TestResult {
+                rule: rule.meta.title.clone(),
+                location,
+                expected: test.expect_match,
+                matched: got.as_ref().ok().copied(),
+                error: got.err(),
+            });
+        }
+    }
+    out
+}

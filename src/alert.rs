@@ -132,15 +132,27 @@ pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
     let sub = object.and_then(|o| o.subresource.as_deref()).unwrap_or("");
     let verb = event.verb.as_deref().unwrap_or("");
     let credential_path = match (resource, sub, verb) {
-        ("secrets", "", "get" | "list" | "watch") => Some(("exposed", "secret data returned to the caller")),
+        ("secrets", "", "get" | "list" | "watch") => {
+            Some(("exposed", "secret data returned to the caller"))
+        }
         ("serviceaccounts", "token", "create") => Some(("exposed", "service-account token minted")),
-        ("pods", "exec" | "attach", _) => Some(("exposed", "interactive session in a workload, with its mounted credentials and environment")),
-        ("pods", "log", _) => Some(("possible", "container logs returned; whether they hold credentials is unknown")),
+        ("pods", "exec" | "attach", _) => Some((
+            "exposed",
+            "interactive session in a workload, with its mounted credentials and environment",
+        )),
+        ("pods", "log", _) => Some((
+            "possible",
+            "container logs returned; whether they hold credentials is unknown",
+        )),
         ("nodes", "proxy", _) => Some(("possible", "kubelet API reached through the node proxy")),
-        ("containers", "logs", _) => Some(("possible", "container logs returned; whether they hold credentials is unknown")),
+        ("containers", "logs", _) => Some((
+            "possible",
+            "container logs returned; whether they hold credentials is unknown",
+        )),
         _ => None,
     };
-    if decision.is_some_and(|d| d.eq_ignore_ascii_case("forbid")) || code.is_some_and(|c| c >= 400) {
+    if decision.is_some_and(|d| d.eq_ignore_ascii_case("forbid")) || code.is_some_and(|c| c >= 400)
+    {
         return verdict(
             "attempted",
             &match code {
@@ -151,7 +163,10 @@ pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
     }
     match (credential_path, code) {
         (Some((v, r)), Some(_)) => verdict(v, r),
-        (Some(_), None) => verdict("possible", "credential path reached; the outcome was not recorded"),
+        (Some(_), None) => verdict(
+            "possible",
+            "credential path reached; the outcome was not recorded",
+        ),
         (None, _) => verdict("none", "no credential-bearing response"),
     }
 }

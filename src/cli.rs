@@ -1,10 +1,10 @@
 //! The command line: verbs parsed here, each handed to its domain module. This is the edge where
 //! library errors become messages and exit codes.
 
+use crate::engine::{self, HuntOptions};
 use crate::event::fields::FIELDS;
 use crate::ingest::{self, IngestOptions};
 use crate::redact::Redactor;
-use crate::engine::{self, HuntOptions};
 use crate::rules::{self, Level, RuleSource, Severity};
 use crate::sinks::alerts::{AlertFormat, write_alerts};
 use crate::sinks::events::{EventFormat, EventWriter};
@@ -311,7 +311,11 @@ fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
         Err(e) => {
             let mut stderr = io::stderr().lock();
             for d in &e.0 {
-                let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(&d.to_string()));
+                let _ = writeln!(
+                    stderr,
+                    "credwatch: {}",
+                    crate::text::printable(&d.to_string())
+                );
             }
             anyhow::bail!(
                 "{} rule error{}; nothing was run (`credwatch rules lint` lists them)",
@@ -334,9 +338,9 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         None if args.output.is_none() && io::stdout().is_terminal() => AlertFormat::Table,
         None => AlertFormat::Jsonl,
     };
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    });
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         anyhow::bail!("--threads must be at least 1");
     }
@@ -350,7 +354,11 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let ingest_options = ingest_options(&args.input);
     let mut stderr = io::stderr().lock();
     for note in &set.notes {
-        let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(&note.to_string()));
+        let _ = writeln!(
+            stderr,
+            "credwatch: {}",
+            crate::text::printable(&note.to_string())
+        );
     }
     drop(stderr);
     // Workers share stderr; an unlocked handle can be sent to them.
@@ -382,7 +390,11 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         stats.rules,
         stats.alerts,
         if stats.alerts == 1 { "" } else { "s" },
-        if levels.is_empty() { String::new() } else { format!(" ({})", levels.join(", ")) },
+        if levels.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", levels.join(", "))
+        },
         if stats.suppressed_by_filters > 0 {
             format!(", {} suppressed by filters", stats.suppressed_by_filters)
         } else {
@@ -425,18 +437,56 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             let mut out = output_writer(None)?;
             match format {
                 FieldsFormat::Table => {
-                    writeln!(out, "{:<9} {:<14} {:<56} {}", "LEVEL", "KIND", "TITLE", "ID / FILE")?;
+                    writeln!(
+                        out,
+                        "{:<9} {:<14} {:<56} ID / FILE",
+                        "LEVEL", "KIND", "TITLE"
+                    )?;
                     for r in &set.rules {
                         let kind = if r.emits { "detection" } else { "detection*" };
-                        writeln!(out, "{:<9} {:<14} {:<56} {}  {}:{}", r.meta.level.as_str(), kind, r.meta.title, r.meta.key(), r.meta.file, r.meta.line)?;
+                        writeln!(
+                            out,
+                            "{:<9} {:<14} {:<56} {}  {}:{}",
+                            r.meta.level.as_str(),
+                            kind,
+                            r.meta.title,
+                            r.meta.key(),
+                            r.meta.file,
+                            r.meta.line
+                        )?;
                     }
                     for c in &set.correlations {
-                        writeln!(out, "{:<9} {:<14} {:<56} {}  {}:{}", c.meta.level.as_str(), c.kind.as_str(), c.meta.title, c.meta.key(), c.meta.file, c.meta.line)?;
+                        writeln!(
+                            out,
+                            "{:<9} {:<14} {:<56} {}  {}:{}",
+                            c.meta.level.as_str(),
+                            c.kind.as_str(),
+                            c.meta.title,
+                            c.meta.key(),
+                            c.meta.file,
+                            c.meta.line
+                        )?;
                     }
                     for f in &set.filters {
-                        writeln!(out, "{:<9} {:<14} {:<56} {}  {}:{}", "-", "filter", f.meta.title, f.meta.key(), f.meta.file, f.meta.line)?;
+                        writeln!(
+                            out,
+                            "{:<9} {:<14} {:<56} {}  {}:{}",
+                            "-",
+                            "filter",
+                            f.meta.title,
+                            f.meta.key(),
+                            f.meta.file,
+                            f.meta.line
+                        )?;
                     }
-                    writeln!(out, "prefilter: {}", set.prefilter.off_because.as_deref().map_or_else(|| format!("on ({} literals)", set.prefilter.literals.len()), |w| format!("off: {w}")))?;
+                    writeln!(
+                        out,
+                        "prefilter: {}",
+                        set.prefilter.off_because.as_deref().map_or_else(
+                            || format!("on ({} literals)", set.prefilter.literals.len()),
+                            |w| format!("off: {w}")
+                        )
+                    )?;
                 }
                 FieldsFormat::Json => {
                     let rows: Vec<serde_json::Value> = set
@@ -455,24 +505,44 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Lint { paths } => {
             let sources: Vec<RuleSource> = paths.into_iter().map(RuleSource::File).collect();
             let (diags, count) = match rules::load(&sources) {
-                Ok(set) => (set.notes, set.rules.len() + set.correlations.len() + set.filters.len()),
+                Ok(set) => (
+                    set.notes,
+                    set.rules.len() + set.correlations.len() + set.filters.len(),
+                ),
                 Err(e) => (e.0, 0),
             };
             let mut stderr = io::stderr().lock();
-            let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+            let errors = diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .count();
             for d in &diags {
                 writeln!(stderr, "{}", crate::text::printable(&d.to_string()))?;
             }
             if errors > 0 {
-                writeln!(stderr, "credwatch: {errors} error{}, {} warning{}", if errors == 1 { "" } else { "s" }, diags.len() - errors, if diags.len() - errors == 1 { "" } else { "s" })?;
+                writeln!(
+                    stderr,
+                    "credwatch: {errors} error{}, {} warning{}",
+                    if errors == 1 { "" } else { "s" },
+                    diags.len() - errors,
+                    if diags.len() - errors == 1 { "" } else { "s" }
+                )?;
                 Ok(ExitCode::from(1))
             } else {
-                writeln!(stderr, "credwatch: {count} rules ok, {} warning{}", diags.len(), if diags.len() == 1 { "" } else { "s" })?;
+                writeln!(
+                    stderr,
+                    "credwatch: {count} rules ok, {} warning{}",
+                    diags.len(),
+                    if diags.len() == 1 { "" } else { "s" }
+                )?;
                 Ok(ExitCode::SUCCESS)
             }
         }
         RulesCommand::Test { paths, no_builtin } => {
-            let set = load_rules(&RuleArgs { rules: paths, no_builtin })?;
+            let set = load_rules(&RuleArgs {
+                rules: paths,
+                no_builtin,
+            })?;
             let results = rules::testing::run(&set);
             let mut out = output_writer(None)?;
             let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
@@ -484,10 +554,31 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                 };
                 writeln!(out, "FAIL {}: {}: {what}", r.location, r.rule)?;
             }
-            let untested: Vec<&str> = set.rules.iter().filter(|r| r.tests.is_empty()).map(|r| r.meta.title.as_str()).collect();
-            writeln!(out, "{} tests, {} passed, {} failed; {} rules without tests{}", results.len(), results.len() - failed.len(), failed.len(), untested.len(), if untested.is_empty() { String::new() } else { format!(": {}", untested.join(", ")) })?;
+            let untested: Vec<&str> = set
+                .rules
+                .iter()
+                .filter(|r| r.tests.is_empty())
+                .map(|r| r.meta.title.as_str())
+                .collect();
+            writeln!(
+                out,
+                "{} tests, {} passed, {} failed; {} rules without tests{}",
+                results.len(),
+                results.len() - failed.len(),
+                failed.len(),
+                untested.len(),
+                if untested.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", untested.join(", "))
+                }
+            )?;
             out.flush()?;
-            Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
     }
 }

@@ -248,7 +248,12 @@ pub fn hunt<W: Write + Send>(
     let mut order: Vec<(SortKey, u32, usize, usize)> = stores
         .iter()
         .enumerate()
-        .flat_map(|(s, store)| store.index.iter().map(move |&(k, a, b)| (k, s as u32, a, b)))
+        .flat_map(|(s, store)| {
+            store
+                .index
+                .iter()
+                .map(move |&(k, a, b)| (k, s as u32, a, b))
+        })
         .collect();
     order.sort_unstable_by_key(|&(k, ..)| k);
     stats.alerts = order.len() as u64;
@@ -289,7 +294,11 @@ fn correlate(
     let mut start = 0;
     while start < hits.len() {
         let c = hits[start].correlation;
-        let end = start + hits[start..].iter().take_while(|h| h.correlation == c).count();
+        let end = start
+            + hits[start..]
+                .iter()
+                .take_while(|h| h.correlation == c)
+                .count();
         let corr = &rules.correlations[c as usize];
         let span = corr.timespan_secs as i128 * 1_000_000_000;
         let mut groups: HashMap<&str, Group> = HashMap::new();
@@ -338,7 +347,12 @@ fn correlate(
     }
 }
 
-fn fires(kind: CorrelationKind, corr: &crate::rules::Correlation, events: &VecDeque<usize>, hits: &[CorrHit]) -> bool {
+fn fires(
+    kind: CorrelationKind,
+    corr: &crate::rules::Correlation,
+    events: &VecDeque<usize>,
+    hits: &[CorrHit],
+) -> bool {
     match kind {
         CorrelationKind::EventCount => corr.holds(events.len() as f64),
         CorrelationKind::ValueCount => {
@@ -357,7 +371,11 @@ fn fires(kind: CorrelationKind, corr: &crate::rules::Correlation, events: &VecDe
                 return false;
             }
             let sum: f64 = numbers.iter().sum();
-            let n = if kind == CorrelationKind::ValueSum { sum } else { sum / numbers.len() as f64 };
+            let n = if kind == CorrelationKind::ValueSum {
+                sum
+            } else {
+                sum / numbers.len() as f64
+            };
             corr.holds(n)
         }
         CorrelationKind::Temporal => {

@@ -592,11 +592,25 @@ where
                             bytes: &batch.data[start..end],
                             line,
                         };
-                        decode_frame(decoder, &batch.name, frame, options, prefilter, &mut collector);
+                        decode_frame(
+                            decoder,
+                            &batch.name,
+                            frame,
+                            options,
+                            prefilter,
+                            &mut collector,
+                        );
                         start = end;
                     }
                     for &(line, bytes) in &batch.too_large {
-                        decode_frame(decoder, &batch.name, Frame::TooLarge { line, bytes }, options, prefilter, &mut collector);
+                        decode_frame(
+                            decoder,
+                            &batch.name,
+                            Frame::TooLarge { line, bytes },
+                            options,
+                            prefilter,
+                            &mut collector,
+                        );
                     }
                     batch.data.clear();
                     batch.records.clear();
@@ -686,7 +700,10 @@ where
     for s in summaries {
         summary.merge(s);
     }
-    let stopped = stops.into_iter().flatten().min_by(|a, b| a.location.cmp(&b.location));
+    let stopped = stops
+        .into_iter()
+        .flatten()
+        .min_by(|a, b| a.location.cmp(&b.location));
     let diagnostics = diagnostics.into_inner().unwrap_or_else(|e| e.into_inner());
     report_hidden_errors(&names, &shared, options, diagnostics);
     (Outcome { summary, stopped }, handlers)

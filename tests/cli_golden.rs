@@ -51,12 +51,33 @@ fn events_jsonl_and_table_are_pinned() {
 }
 
 #[test]
+fn hunt_outputs_are_pinned() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fixed_key(dir.path());
+    for (format, file) in [
+        ("jsonl", "samples-hunt.jsonl"),
+        ("table", "samples-hunt.txt"),
+        ("csv", "samples-hunt.csv"),
+    ] {
+        let run = common::credwatch(&["hunt", "--format", format, SAMPLES], None, dir.path());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        golden(file, &run.stdout);
+    }
+    let run = common::credwatch(&["rules", "list"], None, dir.path());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    golden("rules-list.txt", &run.stdout);
+}
+
+#[test]
 fn no_credential_value_reaches_any_output() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out_file = dir.path().join("out.jsonl");
     let runs = [
         common::credwatch(&["events", "--format", "jsonl", SAMPLES], None, dir.path()),
         common::credwatch(&["events", "--format", "table", SAMPLES], None, dir.path()),
+        common::credwatch(&["hunt", "--format", "jsonl", SAMPLES], None, dir.path()),
+        common::credwatch(&["hunt", "--format", "table", SAMPLES], None, dir.path()),
+        common::credwatch(&["hunt", "--format", "csv", SAMPLES], None, dir.path()),
         common::credwatch(
             &[
                 "events",

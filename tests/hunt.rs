@@ -29,7 +29,11 @@ fn sigmahq_rules_ship_unchanged_and_pass_their_tests() {
         })
         .collect();
     rule_files.sort();
-    assert_eq!(rule_files.len(), 16, "the 16 SigmaHQ Kubernetes audit rules");
+    assert_eq!(
+        rule_files.len(),
+        16,
+        "the 16 SigmaHQ Kubernetes audit rules"
+    );
     if upstream.is_dir() {
         for f in &rule_files {
             let theirs = upstream.join(f.file_name().unwrap());
@@ -52,7 +56,11 @@ fn sigmahq_rules_ship_unchanged_and_pass_their_tests() {
     for r in &set.rules {
         let positive = r.tests.iter().filter(|t| t.expect_match).count();
         let negative = r.tests.len() - positive;
-        assert!(positive >= 1 && negative >= 1, "{}: {positive} firing and {negative} near-miss tests", r.meta.title);
+        assert!(
+            positive >= 1 && negative >= 1,
+            "{}: {positive} firing and {negative} near-miss tests",
+            r.meta.title
+        );
     }
     let results = rules::testing::run(&set);
     let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
@@ -72,14 +80,20 @@ const KINDS: &[&str] = &["user", "serviceaccount", "node", "anonymous", "system"
 const LEVELS: &[&str] = &["informational", "low", "medium", "high", "critical"];
 
 fn opt_str(v: &serde_json::Value, what: &str) {
-    assert!(v.is_null() || v.is_string(), "{what} must be a string or null: {v}");
+    assert!(
+        v.is_null() || v.is_string(),
+        "{what} must be a string or null: {v}"
+    );
 }
 
 /// Checks one alert against DESIGN.md's alert contract.
 fn check_contract(a: &serde_json::Value) {
     // null only for an event that carries no time at all.
     if let Some(time) = a["time"].as_str() {
-        assert!(time.parse::<jiff::Timestamp>().is_ok(), "time is RFC 3339: {time}");
+        assert!(
+            time.parse::<jiff::Timestamp>().is_ok(),
+            "time is RFC 3339: {time}"
+        );
     } else {
         assert!(a["time"].is_null() && a.get("time").is_some());
     }
@@ -93,16 +107,39 @@ fn check_contract(a: &serde_json::Value) {
     opt_str(&a["cluster"], "cluster");
     let actor = &a["actor"];
     opt_str(&actor["username"], "actor.username");
-    assert!(actor["groups"].as_array().unwrap().iter().all(|g| g.is_string()));
+    assert!(
+        actor["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g.is_string())
+    );
     assert!(KINDS.contains(&actor["kind"].as_str().unwrap()));
     opt_str(&actor["impersonated_by"], "actor.impersonated_by");
-    assert!(a["source"]["ips"].as_array().unwrap().iter().all(|g| g.is_string()));
+    assert!(
+        a["source"]["ips"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g.is_string())
+    );
     opt_str(&a["source"]["user_agent"], "source.user_agent");
-    for f in ["verb", "resource", "subresource", "namespace", "name", "uri"] {
+    for f in [
+        "verb",
+        "resource",
+        "subresource",
+        "namespace",
+        "name",
+        "uri",
+    ] {
         assert!(a["target"].get(f).is_some(), "target.{f} present");
         opt_str(&a["target"][f], f);
     }
-    assert!(a["outcome"].get("code").is_some_and(|c| c.is_null() || c.is_i64()));
+    assert!(
+        a["outcome"]
+            .get("code")
+            .is_some_and(|c| c.is_null() || c.is_i64())
+    );
     opt_str(&a["outcome"]["decision"], "outcome.decision");
     assert!(STATUS.contains(&a["exposure"]["verdict"].as_str().unwrap()));
     assert!(a["exposure"]["reason"].is_string());
@@ -120,22 +157,61 @@ fn check_contract(a: &serde_json::Value) {
 #[test]
 fn jsonl_alerts_carry_every_contract_field() {
     let dir = key_dir();
-    let run = common::credwatch(&["hunt", "--format", "jsonl", "samples/audit", "tests/fixtures/external"], None, dir.path());
+    let run = common::credwatch(
+        &[
+            "hunt",
+            "--format",
+            "jsonl",
+            "samples/audit",
+            "tests/fixtures/external",
+        ],
+        None,
+        dir.path(),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let alerts: Vec<serde_json::Value> = run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(alerts.len() >= 6, "alerts expected from the samples: {}", run.stderr);
+    let alerts: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(
+        alerts.len() >= 6,
+        "alerts expected from the samples: {}",
+        run.stderr
+    );
     alerts.iter().for_each(check_contract);
     // The samples all carry times (the Panther test records in the external fixtures do not).
-    let from_samples = alerts.iter().filter(|a| a["evidence"][0]["location"].as_str().unwrap().starts_with("samples/"));
+    let from_samples = alerts.iter().filter(|a| {
+        a["evidence"][0]["location"]
+            .as_str()
+            .unwrap()
+            .starts_with("samples/")
+    });
     assert!(from_samples.clone().count() >= 6);
     assert!(from_samples.clone().all(|a| a["time"].is_string()));
     // A correlation alert too: count > 1 and several evidence entries.
     let rules_dir = tempfile::tempdir().unwrap();
     std::fs::write(rules_dir.path().join("c.yml"), "title: Secret list\nname: secret_list\nlogsource: {product: kubernetes, service: audit}\ndetection:\n  s: {objectRef.resource: secrets}\n  condition: s\n---\ntitle: Secret reads by one actor\ncorrelation:\n  type: event_count\n  rules: [secret_list]\n  group-by: [user.username]\n  timespan: 1d\n  condition: {gte: 1}\nlevel: high\n").unwrap();
     let rules_path = rules_dir.path().join("c.yml");
-    let run = common::credwatch(&["hunt", "--no-builtin", "-r", rules_path.to_str().unwrap(), "--format", "jsonl", "samples/audit"], None, dir.path());
+    let run = common::credwatch(
+        &[
+            "hunt",
+            "--no-builtin",
+            "-r",
+            rules_path.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "samples/audit",
+        ],
+        None,
+        dir.path(),
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let alerts: Vec<serde_json::Value> = run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let alerts: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(!alerts.is_empty());
     alerts.iter().for_each(check_contract);
 }
@@ -143,19 +219,67 @@ fn jsonl_alerts_carry_every_contract_field() {
 #[test]
 fn table_and_csv_outputs_and_fail_on() {
     let dir = key_dir();
-    let table = common::credwatch(&["hunt", "--format", "table", "samples/audit"], None, dir.path());
+    let table = common::credwatch(
+        &["hunt", "--format", "table", "samples/audit"],
+        None,
+        dir.path(),
+    );
     assert_eq!(table.code, 0);
     assert!(table.stdout.starts_with("TIME"), "{}", table.stdout);
     assert!(table.stdout.contains("Kubernetes Secrets Enumeration"));
-    let csv = common::credwatch(&["hunt", "--format", "csv", "samples/audit"], None, dir.path());
+    let csv = common::credwatch(
+        &["hunt", "--format", "csv", "samples/audit"],
+        None,
+        dir.path(),
+    );
     assert_eq!(csv.code, 0);
     assert_eq!(csv.stdout.lines().count(), table.stdout.lines().count());
-    let fail = common::credwatch(&["hunt", "--format", "jsonl", "--fail-on", "medium", "samples/audit"], None, dir.path());
+    let fail = common::credwatch(
+        &[
+            "hunt",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "medium",
+            "samples/audit",
+        ],
+        None,
+        dir.path(),
+    );
     assert_eq!(fail.code, 3, "a medium alert with --fail-on medium exits 3");
-    let pass = common::credwatch(&["hunt", "--format", "jsonl", "--fail-on", "high", "samples/audit"], None, dir.path());
+    let pass = common::credwatch(
+        &[
+            "hunt",
+            "--format",
+            "jsonl",
+            "--fail-on",
+            "high",
+            "samples/audit",
+        ],
+        None,
+        dir.path(),
+    );
     assert_eq!(pass.code, 0);
-    let level = common::credwatch(&["hunt", "--format", "jsonl", "--level", "medium", "samples/audit"], None, dir.path());
-    assert!(level.stdout.lines().all(|l| l.contains("\"level\":\"medium\"")), "{}", level.stdout);
+    let level = common::credwatch(
+        &[
+            "hunt",
+            "--format",
+            "jsonl",
+            "--level",
+            "medium",
+            "samples/audit",
+        ],
+        None,
+        dir.path(),
+    );
+    assert!(
+        level
+            .stdout
+            .lines()
+            .all(|l| l.contains("\"level\":\"medium\"")),
+        "{}",
+        level.stdout
+    );
 }
 
 #[test]
@@ -165,21 +289,36 @@ fn rules_lint_reports_every_problem_with_file_and_line() {
     std::fs::write(dir.path().join("b.yml"), "title: B\nlogsource: {product: kubernetes}\ndetection:\n  sel:\n    nosuchfield: x\n  condition: sel and other\n").unwrap();
     std::fs::write(dir.path().join("c.yml"), "title: C\ndetection: [unclosed\n").unwrap();
     let keys = key_dir();
-    let run = common::credwatch(&["rules", "lint", dir.path().to_str().unwrap()], None, keys.path());
+    let run = common::credwatch(
+        &["rules", "lint", dir.path().to_str().unwrap()],
+        None,
+        keys.path(),
+    );
     assert_eq!(run.code, 1, "{}", run.stderr);
     let a = format!("{}:5:", dir.path().join("a.yml").display());
     let b5 = format!("{}:5:", dir.path().join("b.yml").display());
     let b6 = format!("{}:6:", dir.path().join("b.yml").display());
     let c = format!("{}:", dir.path().join("c.yml").display());
-    for (want, what) in [(&a, "unsupported"), (&b5, "unknown field"), (&b6, "other"), (&c, "YAML")] {
+    for (want, what) in [
+        (&a, "unsupported"),
+        (&b5, "unknown field"),
+        (&b6, "other"),
+        (&c, "YAML"),
+    ] {
         assert!(
-            run.stderr.lines().any(|l| l.starts_with(want.as_str()) && l.contains(what)),
+            run.stderr
+                .lines()
+                .any(|l| l.starts_with(want.as_str()) && l.contains(what)),
             "missing `{want} … {what}` in:\n{}",
             run.stderr
         );
     }
     // And hunt refuses to run on them, saying why.
-    let hunt = common::credwatch(&["hunt", "-r", dir.path().to_str().unwrap(), "samples/audit"], None, keys.path());
+    let hunt = common::credwatch(
+        &["hunt", "-r", dir.path().to_str().unwrap(), "samples/audit"],
+        None,
+        keys.path(),
+    );
     assert_eq!(hunt.code, 1);
     assert!(hunt.stderr.contains("rule error"), "{}", hunt.stderr);
     let clean = common::credwatch(&["rules", "lint", "rules/sigmahq"], None, keys.path());
@@ -205,14 +344,51 @@ impl Rng {
     }
 }
 
-const VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "delete", "GET", "Create"];
-const RESOURCES: &[&str] = &["pods", "secrets", "configmaps", "serviceaccounts", "deployments", "events", "Secrets", "leases"];
+const VERBS: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete", "GET", "Create",
+];
+const RESOURCES: &[&str] = &[
+    "pods",
+    "secrets",
+    "configmaps",
+    "serviceaccounts",
+    "deployments",
+    "events",
+    "Secrets",
+    "leases",
+];
 const SUBS: &[&str] = &["exec", "log", "token", "status", "attach"];
 const NAMESPACES: &[&str] = &["default", "kube-system", "payments", "ci"];
-const USERS: &[&str] = &["alice", "system:serviceaccount:ci:deployer", "system:node:n1", "Bob", "system:kube-scheduler"];
-const AGENTS: &[&str] = &["kubectl/v1.30.2", "trufflehog/3.1", "Go-http-client/2.0", "python-requests/2.31"];
+const USERS: &[&str] = &[
+    "alice",
+    "system:serviceaccount:ci:deployer",
+    "system:node:n1",
+    "Bob",
+    "system:kube-scheduler",
+];
+const AGENTS: &[&str] = &[
+    "kubectl/v1.30.2",
+    "trufflehog/3.1",
+    "Go-http-client/2.0",
+    "python-requests/2.31",
+];
 const CODES: &[i64] = &[200, 201, 101, 401, 403, 404, 500];
-const WORDS: &[&str] = &["sec", "pod", "exec", "kube", "a", "cr", "list", "ALI", "token", "/bin/sh", "%2Fbin%2Fsh", "401", "é", "ſecrets"];
+const WORDS: &[&str] = &[
+    "sec",
+    "pod",
+    "exec",
+    "kube",
+    "a",
+    "cr",
+    "list",
+    "ALI",
+    "token",
+    "/bin/sh",
+    "%2Fbin%2Fsh",
+    "401",
+    "é",
+    "ſecrets",
+];
 
 fn random_event(rng: &mut Rng, n: usize) -> serde_json::Value {
     let resource = *rng.pick(RESOURCES);
@@ -236,14 +412,19 @@ fn random_event(rng: &mut Rng, n: usize) -> serde_json::Value {
         "requestReceivedTimestamp": format!("2026-01-01T00:{:02}:{:02}.000000Z", (n / 60) % 60, n % 60),
     });
     if rng.chance(50) {
-        e["annotations"] = serde_json::json!({"authorization.k8s.io/decision": rng.pick(&["allow", "forbid"])});
+        e["annotations"] =
+            serde_json::json!({"authorization.k8s.io/decision": rng.pick(&["allow", "forbid"])});
     }
     if rng.chance(10) {
         // Escapes and non-ASCII text, which the prefilter must not be fooled by.
-        e["userAgent"] = rng.pick(&["kub\u{e9}ctl", "tr\u{fc}ffle", "\u{17f}ecret"]).to_string().into();
+        e["userAgent"] = rng
+            .pick(&["kub\u{e9}ctl", "tr\u{fc}ffle", "\u{17f}ecret"])
+            .to_string()
+            .into();
     }
     if rng.chance(15) {
-        e["requestObject"] = serde_json::json!({"spec": {"volumes": [{"hostPath": {"path": "/etc"}}]}});
+        e["requestObject"] =
+            serde_json::json!({"spec": {"volumes": [{"hostPath": {"path": "/etc"}}]}});
     }
     e
 }
@@ -265,8 +446,26 @@ fn random_value(rng: &mut Rng) -> String {
 }
 
 fn random_rule(rng: &mut Rng, i: usize) -> String {
-    let fields = ["verb", "objectRef.resource", "objectRef.subresource", "objectRef.namespace", "user.username", "user.groups", "userAgent", "requestURI", "responseStatus.code", "hostPath"];
-    let mods = ["", "|contains", "|startswith", "|endswith", "|contains|all", "|cased"];
+    let fields = [
+        "verb",
+        "objectRef.resource",
+        "objectRef.subresource",
+        "objectRef.namespace",
+        "user.username",
+        "user.groups",
+        "userAgent",
+        "requestURI",
+        "responseStatus.code",
+        "hostPath",
+    ];
+    let mods = [
+        "",
+        "|contains",
+        "|startswith",
+        "|endswith",
+        "|contains|all",
+        "|cased",
+    ];
     let mut sels = String::new();
     let names = ["a", "b", "c"];
     for name in names {
@@ -282,13 +481,33 @@ fn random_rule(rng: &mut Rng, i: usize) -> String {
                 continue;
             }
             let m = *rng.pick(&mods);
-            let values: Vec<String> = (0..if m.contains("all") { 2 } else { 1 + rng.next() % 3 }).map(|_| random_value(rng)).collect();
-            let quoted: Vec<String> = values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect();
+            let values: Vec<String> = (0..if m.contains("all") {
+                2
+            } else {
+                1 + rng.next() % 3
+            })
+                .map(|_| random_value(rng))
+                .collect();
+            let quoted: Vec<String> = values
+                .iter()
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
+                .collect();
             sels.push_str(&format!("    {field}{m}: [{}]\n", quoted.join(", ")));
         }
     }
-    let condition = rng.pick(&["a", "a and b", "a or b", "a and not b", "1 of them", "all of them", "(a or b) and c", "a or (b and not c)"]);
-    format!("title: Random {i}\nid: random-{i}\nlogsource: {{product: kubernetes, service: audit}}\ndetection:\n{sels}  condition: {condition}\nlevel: medium\n")
+    let condition = rng.pick(&[
+        "a",
+        "a and b",
+        "a or b",
+        "a and not b",
+        "1 of them",
+        "all of them",
+        "(a or b) and c",
+        "a or (b and not c)",
+    ]);
+    format!(
+        "title: Random {i}\nid: random-{i}\nlogsource: {{product: kubernetes, service: audit}}\ndetection:\n{sels}  condition: {condition}\nlevel: medium\n"
+    )
 }
 
 fn write_events(path: &Path, events: &[serde_json::Value]) {
@@ -299,9 +518,20 @@ fn write_events(path: &Path, events: &[serde_json::Value]) {
 }
 
 fn hunt_lines(set: &rules::RuleSet, paths: &[PathBuf], threads: usize, prefilter: bool) -> Vec<u8> {
-    let options = HuntOptions { threads, prefilter, ..HuntOptions::default() };
+    let options = HuntOptions {
+        threads,
+        prefilter,
+        ..HuntOptions::default()
+    };
     let mut diagnostics = Vec::new();
-    let (_, alerts, _) = engine::hunt(paths, &IngestOptions::default(), set, &options, &Redactor::with_key([1; 32]), &mut diagnostics);
+    let (_, alerts, _) = engine::hunt(
+        paths,
+        &IngestOptions::default(),
+        set,
+        &options,
+        &Redactor::with_key([1; 32]),
+        &mut diagnostics,
+    );
     let mut out = Vec::new();
     for l in alerts.json_lines() {
         out.extend_from_slice(l);
@@ -320,8 +550,14 @@ fn prefilter_never_changes_the_alerts_on_random_events_and_rules() {
         let events: Vec<_> = (0..300).map(|n| random_event(&mut rng, n)).collect();
         let path = dir.path().join(format!("events-{seed}.jsonl"));
         write_events(&path, &events);
-        let text: String = (0..4).map(|i| random_rule(&mut rng, i)).collect::<Vec<_>>().join("---\n");
-        let set = match rules::load(&[RuleSource::Text { name: format!("seed-{seed}"), text: text.clone() }]) {
+        let text: String = (0..4)
+            .map(|i| random_rule(&mut rng, i))
+            .collect::<Vec<_>>()
+            .join("---\n");
+        let set = match rules::load(&[RuleSource::Text {
+            name: format!("seed-{seed}"),
+            text: text.clone(),
+        }]) {
             Ok(s) => s,
             Err(e) => panic!("seed {seed}: generated rules must load: {e:?}\n{text}"),
         };
@@ -331,13 +567,23 @@ fn prefilter_never_changes_the_alerts_on_random_events_and_rules() {
         let paths = [path];
         let off = hunt_lines(&set, &paths, 1, false);
         let on = hunt_lines(&set, &paths, 1, true);
-        assert_eq!(String::from_utf8_lossy(&on), String::from_utf8_lossy(&off), "seed {seed}: prefilter changed the alerts\n{text}");
+        assert_eq!(
+            String::from_utf8_lossy(&on),
+            String::from_utf8_lossy(&off),
+            "seed {seed}: prefilter changed the alerts\n{text}"
+        );
         let two = hunt_lines(&set, &paths, 2, true);
         assert_eq!(on, two, "seed {seed}: threads changed the alerts");
         total_alerts += off.iter().filter(|&&b| b == b'\n').count();
     }
-    assert!(total_alerts > 100, "the generator must produce matches to compare ({total_alerts})");
-    assert!(skipping_rounds > 10, "the prefilter must be active in most rounds ({skipping_rounds})");
+    assert!(
+        total_alerts > 100,
+        "the generator must produce matches to compare ({total_alerts})"
+    );
+    assert!(
+        skipping_rounds > 10,
+        "the prefilter must be active in most rounds ({skipping_rounds})"
+    );
 }
 
 #[test]
@@ -354,11 +600,21 @@ fn hunt_output_is_identical_for_any_thread_count() {
         paths.push(p);
     }
     let rules_text = "title: Secret access\nname: secret_access\nlogsource: {product: kubernetes, service: audit}\ndetection:\n  s: {objectRef.resource: secrets}\n  condition: s\n---\ntitle: Secret burst\ncorrelation:\n  type: event_count\n  rules: [secret_access]\n  group-by: [user.username]\n  timespan: 2m\n  condition: {gte: 20}\n  generate: true\n";
-    let set = rules::load_with_builtin(&[RuleSource::Text { name: "corr".into(), text: rules_text.into() }], true).unwrap();
+    let set = rules::load_with_builtin(
+        &[RuleSource::Text {
+            name: "corr".into(),
+            text: rules_text.into(),
+        }],
+        true,
+    )
+    .unwrap();
     let one = hunt_lines(&set, &paths, 1, false);
     assert!(one.len() > 10_000, "enough alerts to compare");
     assert!(String::from_utf8_lossy(&one).contains("Secret burst"));
     for threads in [2, 3] {
-        assert!(one == hunt_lines(&set, &paths, threads, false), "threads {threads} differ");
+        assert!(
+            one == hunt_lines(&set, &paths, threads, false),
+            "threads {threads} differ"
+        );
     }
 }

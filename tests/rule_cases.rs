@@ -11,7 +11,12 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-fn alerts_for(set: &rules::RuleSet, events: &[serde_json::Value], threads: usize, prefilter: bool) -> Vec<serde_json::Value> {
+fn alerts_for(
+    set: &rules::RuleSet,
+    events: &[serde_json::Value],
+    threads: usize,
+    prefilter: bool,
+) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
     let mut file = std::fs::File::create(&path).unwrap();
@@ -22,11 +27,30 @@ fn alerts_for(set: &rules::RuleSet, events: &[serde_json::Value], threads: usize
     }
     drop(file);
     let redactor = Redactor::with_key([7; 32]);
-    let options = HuntOptions { threads, prefilter, ..HuntOptions::default() };
+    let options = HuntOptions {
+        threads,
+        prefilter,
+        ..HuntOptions::default()
+    };
     let mut diagnostics = Vec::new();
-    let (outcome, alerts, _) = engine::hunt(&[path], &IngestOptions::default(), set, &options, &redactor, &mut diagnostics);
-    assert_eq!(outcome.summary.rejected, 0, "test events must decode: {}", String::from_utf8_lossy(&diagnostics));
-    alerts.json_lines().map(|l| serde_json::from_slice(l).unwrap()).collect()
+    let (outcome, alerts, _) = engine::hunt(
+        &[path],
+        &IngestOptions::default(),
+        set,
+        &options,
+        &redactor,
+        &mut diagnostics,
+    );
+    assert_eq!(
+        outcome.summary.rejected,
+        0,
+        "test events must decode: {}",
+        String::from_utf8_lossy(&diagnostics)
+    );
+    alerts
+        .json_lines()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect()
 }
 
 fn string(node: Option<&Node>) -> Option<String> {
@@ -36,12 +60,18 @@ fn string(node: Option<&Node>) -> Option<String> {
 #[test]
 fn rule_case_table() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rule_cases");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     let mut cases = 0;
     let mut failures = Vec::new();
     let mut per_file = BTreeMap::new();
-    for file in files.iter().filter(|f| f.extension().is_some_and(|x| x == "yml")) {
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "yml"))
+    {
         let text = std::fs::read_to_string(file).unwrap();
         let docs = parse_documents(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let Some(Value::Seq(groups)) = docs.first().map(|d| &d.value) else {
@@ -52,16 +82,25 @@ fn rule_case_table() {
             let name = string(group.get("name")).unwrap_or_default();
             let at = format!("{fname}:{} ({name})", group.line);
             let rules_text = string(group.get("rules")).unwrap_or_default();
-            let loaded = rules::load(&[RuleSource::Text { name: format!("{fname}:{}", group.line), text: rules_text }]);
+            let loaded = rules::load(&[RuleSource::Text {
+                name: format!("{fname}:{}", group.line),
+                text: rules_text,
+            }]);
             if let Some(expected) = string(group.get("error")) {
                 cases += 1;
                 *per_file.entry(fname.clone()).or_insert(0) += 1;
                 match loaded {
-                    Ok(_) => failures.push(format!("{at}: loaded, but an error containing `{expected}` was expected")),
+                    Ok(_) => failures.push(format!(
+                        "{at}: loaded, but an error containing `{expected}` was expected"
+                    )),
                     Err(e) => {
                         let all: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
-                        if !all.iter().any(|m| m.to_lowercase().contains(&expected.to_lowercase())) {
-                            failures.push(format!("{at}: errors {all:?} do not mention `{expected}`"));
+                        if !all
+                            .iter()
+                            .any(|m| m.to_lowercase().contains(&expected.to_lowercase()))
+                        {
+                            failures
+                                .push(format!("{at}: errors {all:?} do not mention `{expected}`"));
                         }
                     }
                 }
@@ -70,7 +109,10 @@ fn rule_case_table() {
             let set = match loaded {
                 Ok(set) => set,
                 Err(e) => {
-                    failures.push(format!("{at}: rules fail to load: {:?}", e.0.iter().map(|d| d.to_string()).collect::<Vec<_>>()));
+                    failures.push(format!(
+                        "{at}: rules fail to load: {:?}",
+                        e.0.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+                    ));
                     continue;
                 }
             };
@@ -107,16 +149,27 @@ fn rule_case_table() {
                     let got_alerts = alerts_for(&set, &events, threads, threads == 1);
                     let mut got: BTreeMap<String, u64> = BTreeMap::new();
                     for a in &got_alerts {
-                        *got.entry(a["rule"]["title"].as_str().unwrap().to_owned()).or_default() += 1;
+                        *got.entry(a["rule"]["title"].as_str().unwrap().to_owned())
+                            .or_default() += 1;
                     }
                     if got != want {
-                        failures.push(format!("{at} (threads {threads}): expected {want:?}, got {got:?}"));
+                        failures.push(format!(
+                            "{at} (threads {threads}): expected {want:?}, got {got:?}"
+                        ));
                     }
                 }
             }
         }
     }
     eprintln!("rule cases per file: {per_file:?}");
-    assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n"));
-    assert!(cases >= 150, "the table must hold at least 150 cases, has {cases}");
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(
+        cases >= 150,
+        "the table must hold at least 150 cases, has {cases}"
+    );
 }

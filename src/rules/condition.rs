@@ -214,13 +214,21 @@ impl CondParser<'_> {
                                 && glob_name(&pattern, &self.selections[i])
                         })
                         .collect(),
-                    _ => return Err("condition: `of` must be followed by a name pattern or `them`".into()),
+                    _ => {
+                        return Err(
+                            "condition: `of` must be followed by a name pattern or `them`".into(),
+                        );
+                    }
                 };
                 if chosen.is_empty() {
                     return Err("condition: `of` pattern matches no selection".into());
                 }
                 let items = chosen.into_iter().map(Cond::Sel).collect();
-                Ok(if all { Cond::And(items) } else { Cond::Or(items) })
+                Ok(if all {
+                    Cond::And(items)
+                } else {
+                    Cond::Or(items)
+                })
             }
             other => Err(format!(
                 "condition: unexpected {} where a selection was expected",
@@ -237,8 +245,7 @@ fn glob_name(pattern: &str, name: &str) -> bool {
         return pattern == name;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last)
-    {
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
         return false;
     }
     let mut rest = &name[first.len()..name.len() - last.len()];

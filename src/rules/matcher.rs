@@ -18,9 +18,15 @@ pub enum FieldRef {
     Annotation(String),
     UserExtra(String),
     /// A dotted path into the request (`false`) or response (`true`) body.
-    BodyPath { response: bool, path: Vec<String> },
+    BodyPath {
+        response: bool,
+        path: Vec<String>,
+    },
     /// A key anywhere inside the request or response body (`requestObject..hostPath`).
-    BodyAnywhere { response: bool, key: String },
+    BodyAnywhere {
+        response: bool,
+        key: String,
+    },
     /// The whole raw record (keywords).
     Raw,
 }
@@ -31,7 +37,9 @@ impl FieldRef {
             FieldRef::Catalog(def) => def.name.to_owned(),
             FieldRef::Annotation(key) => format!("annotations.{key}"),
             FieldRef::UserExtra(key) => format!("user.extra.{key}"),
-            FieldRef::BodyPath { response, path } => format!("{}.{}", body_name(*response), path.join(".")),
+            FieldRef::BodyPath { response, path } => {
+                format!("{}.{}", body_name(*response), path.join("."))
+            }
             FieldRef::BodyAnywhere { response, key } => format!("{}..{key}", body_name(*response)),
             FieldRef::Raw => "(keywords)".to_owned(),
         }
@@ -43,7 +51,11 @@ impl FieldRef {
 }
 
 fn body_name(response: bool) -> &'static str {
-    if response { "responseObject" } else { "requestObject" }
+    if response {
+        "responseObject"
+    } else {
+        "requestObject"
+    }
 }
 
 /// One value of a field in one event.
@@ -125,7 +137,9 @@ impl<'e, 'a> EventView<'e, 'a> {
         match field {
             FieldRef::Catalog(def) => match (def.get)(self.event) {
                 None => false,
-                Some(FieldValue::Str(s)) | Some(FieldValue::Raw(s)) => f(Val::Str(Cow::Borrowed(s))),
+                Some(FieldValue::Str(s)) | Some(FieldValue::Raw(s)) => {
+                    f(Val::Str(Cow::Borrowed(s)))
+                }
                 Some(FieldValue::Int(i)) => f(Val::Int(i)),
                 Some(FieldValue::List(items)) => {
                     items.iter().any(|s| f(Val::Str(Cow::Borrowed(s.as_ref()))))
@@ -224,7 +238,11 @@ fn json_values<'v>(v: &serde_json::Value, f: &mut dyn FnMut(Val<'v>) -> bool) ->
     }
 }
 
-fn visit_key(v: &serde_json::Value, key: &str, f: &mut dyn FnMut(&serde_json::Value) -> bool) -> bool {
+fn visit_key(
+    v: &serde_json::Value,
+    key: &str,
+    f: &mut dyn FnMut(&serde_json::Value) -> bool,
+) -> bool {
     match v {
         serde_json::Value::Object(map) => map.iter().any(|(k, child)| {
             (k == key && !child.is_null() && f(child)) || visit_key(child, key, f)
@@ -349,7 +367,10 @@ pub enum Op {
     IntEq(i64),
     /// A wildcard pattern with `*` or `?` inside, or a `re` value. `literals` are fixed parts a
     /// matching value must contain (for the prefilter), lowercased.
-    Regex { regex: Regex, literals: Vec<String> },
+    Regex {
+        regex: Regex,
+        literals: Vec<String>,
+    },
     /// Any value at all (`*`).
     Any,
     Cidr(Net),
@@ -422,7 +443,7 @@ impl Op {
                 } else {
                     let lower = hay.to_lowercase();
                     match kind {
-                        StrKind::Eq => lower == &**needle,
+                        StrKind::Eq => *lower == **needle,
                         StrKind::Prefix => lower.starts_with(&**needle),
                         StrKind::Suffix => lower.ends_with(&**needle),
                         StrKind::Contains => lower.contains(&**needle),
@@ -510,7 +531,11 @@ impl Item {
                 let same = left.iter().any(|l| {
                     right.iter().any(|r| {
                         let (l, r) = (l.text(), r.text());
-                        if *cased { l == r } else { l.to_lowercase() == r.to_lowercase() }
+                        if *cased {
+                            l == r
+                        } else {
+                            l.to_lowercase() == r.to_lowercase()
+                        }
                     })
                 });
                 same != *neq
@@ -533,7 +558,10 @@ impl Item {
                 .map(|op| match op {
                     Op::Regex { .. } => 10,
                     Op::AnyContains { .. } => 3,
-                    Op::Str { kind: StrKind::Contains, .. } => 3,
+                    Op::Str {
+                        kind: StrKind::Contains,
+                        ..
+                    } => 3,
                     _ => 1,
                 })
                 .max()

@@ -216,7 +216,9 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, LoadError> {
                 for file in rule_files(path, &mut diags) {
                     let name = file.display().to_string();
                     match std::fs::read_to_string(&file) {
-                        Ok(text) => parse_text(&name, &text, false, &mut docs, &mut side_tests, &mut diags),
+                        Ok(text) => {
+                            parse_text(&name, &text, false, &mut docs, &mut side_tests, &mut diags)
+                        }
                         Err(e) => diags.push(Diag::error(&name, 0, format!("cannot read: {e}"))),
                     }
                 }
@@ -224,9 +226,19 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, LoadError> {
         }
     }
     for (stem, tests) in side_tests {
-        match docs.iter_mut().find(|d| d.meta.file.strip_suffix(".yml").or(d.meta.file.strip_suffix(".yaml")) == Some(&stem)) {
+        match docs.iter_mut().find(|d| {
+            d.meta
+                .file
+                .strip_suffix(".yml")
+                .or(d.meta.file.strip_suffix(".yaml"))
+                == Some(&stem)
+        }) {
             Some(doc) => doc.tests.extend(tests),
-            None => diags.push(Diag::warning(&format!("{stem}.tests.yml"), 0, "no rule file beside these tests")),
+            None => diags.push(Diag::warning(
+                &format!("{stem}.tests.yml"),
+                0,
+                "no rule file beside these tests",
+            )),
         }
     }
     build(docs, diags)
@@ -294,11 +306,18 @@ fn parse_text(
     let parsed = match yaml::parse_documents(text) {
         Ok(p) => p,
         Err(e) => {
-            diags.push(Diag::error(name, e.line, format!("invalid YAML: {}", e.message)));
+            diags.push(Diag::error(
+                name,
+                e.line,
+                format!("invalid YAML: {}", e.message),
+            ));
             return;
         }
     };
-    if let Some(stem) = name.strip_suffix(".tests.yml").or(name.strip_suffix(".tests.yaml")) {
+    if let Some(stem) = name
+        .strip_suffix(".tests.yml")
+        .or(name.strip_suffix(".tests.yaml"))
+    {
         let mut tests = Vec::new();
         for doc in &parsed {
             tests.extend(sigma::parse_test_file(doc, name, diags));
@@ -343,9 +362,19 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
     // Ids must be unique, or references would be ambiguous.
     let mut seen: HashMap<&str, &RuleMeta> = HashMap::new();
     for r in &rules {
-        for key in [r.meta.id.as_deref(), r.meta.name.as_deref()].into_iter().flatten() {
+        for key in [r.meta.id.as_deref(), r.meta.name.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             if let Some(first) = seen.insert(key, &r.meta) {
-                diags.push(Diag::error(&r.meta.file, r.meta.line, format!("duplicate rule id or name `{key}` (also {}:{})", first.file, first.line)));
+                diags.push(Diag::error(
+                    &r.meta.file,
+                    r.meta.line,
+                    format!(
+                        "duplicate rule id or name `{key}` (also {}:{})",
+                        first.file, first.line
+                    ),
+                ));
             }
         }
     }
@@ -353,14 +382,26 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
     for (meta, f) in filter_docs {
         let idx = filters.len();
         if f.rules.is_empty() {
-            for r in rules.iter_mut().filter(|r| r.meta.builtin == meta.builtin || !meta.builtin) {
+            for r in rules
+                .iter_mut()
+                .filter(|r| r.meta.builtin == meta.builtin || !meta.builtin)
+            {
                 r.filters.push(idx);
             }
         }
         for (reference, line) in &f.rules {
-            let targets: Vec<usize> = rules.iter().enumerate().filter(|(_, r)| r.meta.answers_to(reference)).map(|(i, _)| i).collect();
+            let targets: Vec<usize> = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.meta.answers_to(reference))
+                .map(|(i, _)| i)
+                .collect();
             if targets.is_empty() {
-                diags.push(Diag::error(&meta.file, *line, format!("filter refers to unknown rule `{reference}`")));
+                diags.push(Diag::error(
+                    &meta.file,
+                    *line,
+                    format!("filter refers to unknown rule `{reference}`"),
+                ));
             }
             for t in targets {
                 // Built-in filters apply to built-in rules only.
@@ -369,7 +410,10 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
                 }
             }
         }
-        filters.push(Filter { meta, detection: f.detection });
+        filters.push(Filter {
+            meta,
+            detection: f.detection,
+        });
     }
     let mut correlations = Vec::new();
     for (meta, c) in corr_docs {
@@ -380,7 +424,9 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
                 Some(i) => idxs.push(i),
                 None => {
                     ok = false;
-                    let msg = format!("correlation refers to unknown rule `{reference}` (rules are named by `id` or `name`; a correlation of correlations is unsupported)");
+                    let msg = format!(
+                        "correlation refers to unknown rule `{reference}` (rules are named by `id` or `name`; a correlation of correlations is unsupported)"
+                    );
                     diags.push(Diag::error(&meta.file, *line, msg));
                 }
             }
@@ -397,7 +443,9 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
                         .iter()
                         .find(|(rn, _)| rmeta.answers_to(rn))
                         .map(|(_, f)| f.as_str())
-                        .ok_or_else(|| format!("alias `{name}` names no field for rule `{}`", rmeta.key()))?
+                        .ok_or_else(|| {
+                            format!("alias `{name}` names no field for rule `{}`", rmeta.key())
+                        })?
                 }
                 None => name,
             };
@@ -441,7 +489,9 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
             conditions: c.conditions,
         });
     }
-    let (errors, notes): (Vec<Diag>, Vec<Diag>) = diags.into_iter().partition(|d| d.severity == Severity::Error);
+    let (errors, notes): (Vec<Diag>, Vec<Diag>) = diags
+        .into_iter()
+        .partition(|d| d.severity == Severity::Error);
     if !errors.is_empty() {
         return Err(LoadError(errors));
     }
@@ -478,7 +528,11 @@ impl RuleSet {
         let mut check = |i: u32| {
             let rule = &self.rules[i as usize];
             if rule.detection.eval(ev) {
-                if rule.filters.iter().any(|&f| self.filters[f].detection.eval(ev)) {
+                if rule
+                    .filters
+                    .iter()
+                    .any(|&f| self.filters[f].detection.eval(ev))
+                {
                     suppressed += 1;
                 } else {
                     hit(i as usize);
@@ -505,10 +559,22 @@ impl RuleSet {
                 let (mut a, mut b) = (self.unindexed.iter().peekable(), list.iter().peekable());
                 loop {
                     let next = match (a.peek(), b.peek()) {
-                        (Some(&&x), Some(&&y)) if x < y => { a.next(); x }
-                        (Some(_), Some(&&y)) => { b.next(); y }
-                        (Some(&&x), None) => { a.next(); x }
-                        (None, Some(&&y)) => { b.next(); y }
+                        (Some(&&x), Some(&&y)) if x < y => {
+                            a.next();
+                            x
+                        }
+                        (Some(_), Some(&&y)) => {
+                            b.next();
+                            y
+                        }
+                        (Some(&&x), None) => {
+                            a.next();
+                            x
+                        }
+                        (None, Some(&&y)) => {
+                            b.next();
+                            y
+                        }
                         (None, None) => break,
                     };
                     check(next);

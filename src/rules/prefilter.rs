@@ -67,7 +67,10 @@ fn matcher_resources(m: &Matcher) -> Option<BTreeSet<String>> {
             _ => None,
         },
         Matcher::Item(_) | Matcher::Not(_) => None,
-        Matcher::And(ms) => ms.iter().filter_map(matcher_resources).min_by_key(BTreeSet::len),
+        Matcher::And(ms) => ms
+            .iter()
+            .filter_map(matcher_resources)
+            .min_by_key(BTreeSet::len),
         Matcher::Or(ms) => union_all(ms.iter().map(matcher_resources)),
     }
 }
@@ -109,7 +112,11 @@ fn matcher_cnf(m: &Matcher) -> Vec<Clause> {
                             None => return Vec::new(),
                         }
                     }
-                    if clause.is_empty() { Vec::new() } else { vec![clause] }
+                    if clause.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![clause]
+                    }
                 }
             }
             _ => Vec::new(),
@@ -129,7 +136,11 @@ fn or_clauses(children: impl Iterator<Item = Vec<Clause>>) -> Vec<Clause> {
             None => return Vec::new(),
         }
     }
-    if union.is_empty() { Vec::new() } else { vec![union] }
+    if union.is_empty() {
+        Vec::new()
+    } else {
+        vec![union]
+    }
 }
 
 /// The most selective clause: longest shortest literal, then fewest literals.
@@ -274,7 +285,8 @@ impl Prefilter {
             // restarting one byte after it; shorter literals inside it are implied by it.
             let mut at = 0;
             while at < buf.len() {
-                let Some(m) = automaton.find(aho_corasick::Input::new(&buf[..]).span(at..buf.len()))
+                let Some(m) =
+                    automaton.find(aho_corasick::Input::new(&buf[..]).span(at..buf.len()))
                 else {
                     break;
                 };

@@ -3,7 +3,7 @@
 
 use super::condition::{self, Cond};
 use super::mapping;
-use super::matcher::{FieldRef, Item, Matcher, Net, Op, StrKind, Test, TimePart, Cmp};
+use super::matcher::{Cmp, FieldRef, Item, Matcher, Net, Op, StrKind, Test, TimePart};
 use super::yaml::{Node, Scalar, Value};
 use super::{Diag, Level, RuleMeta};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
@@ -165,7 +165,10 @@ pub fn parse_document(doc: &Node, file: &str, diags: &mut Vec<Diag>) -> Option<P
         if doc.is_null() {
             return None;
         }
-        cx.error(doc.line, format!("a rule must be a map, found {}", doc.kind_name()));
+        cx.error(
+            doc.line,
+            format!("a rule must be a map, found {}", doc.kind_name()),
+        );
         return None;
     }
     let title = match doc.get("title").and_then(scalar_string) {
@@ -268,7 +271,9 @@ fn other_logsource(node: Option<&Node>, cx: &mut Ctx<'_>) -> Option<String> {
         (Some(p), _) if !p.eq_ignore_ascii_case("kubernetes") => {
             Some(format!("logsource product `{p}`"))
         }
-        (_, Some(s)) if !s.eq_ignore_ascii_case("audit") => Some(format!("logsource service `{s}`")),
+        (_, Some(s)) if !s.eq_ignore_ascii_case("audit") => {
+            Some(format!("logsource service `{s}`"))
+        }
         _ => None,
     }
 }
@@ -404,39 +409,59 @@ fn parse_correlation(node: &Node, cx: &mut Ctx<'_>) -> Option<CorrelationDoc> {
                         "eq" => CountCmp::Eq,
                         "neq" => CountCmp::Neq,
                         other => {
-                            cx.error(k.line, format!("correlation condition: unknown operator `{other}`"));
+                            cx.error(
+                                k.line,
+                                format!("correlation condition: unknown operator `{other}`"),
+                            );
                             continue;
                         }
                     };
                     match v.scalar() {
                         Some(Scalar::Int(i)) => conditions.push((cmp, i as f64)),
                         Some(Scalar::Float(f)) => conditions.push((cmp, f)),
-                        _ => cx.error(v.line, "correlation condition: the threshold must be a number"),
+                        _ => cx.error(
+                            v.line,
+                            "correlation condition: the threshold must be a number",
+                        ),
                     }
                 }
             }
-            None => cx.error(cond.line, "correlation condition must be a map like `gte: 5`"),
+            None => cx.error(
+                cond.line,
+                "correlation condition must be a map like `gte: 5`",
+            ),
         },
         None => {
-            if !matches!(kind, CorrelationKind::Temporal | CorrelationKind::TemporalOrdered) {
+            if !matches!(
+                kind,
+                CorrelationKind::Temporal | CorrelationKind::TemporalOrdered
+            ) {
                 cx.error(node.line, "correlation has no `condition`");
             }
         }
     }
     if needs_field && field.is_none() {
-        cx.error(node.line, format!("{} needs `field` in its condition", kind.as_str()));
+        cx.error(
+            node.line,
+            format!("{} needs `field` in its condition", kind.as_str()),
+        );
     }
     if let Some(f) = &field
-        && let Err(e) = mapping::resolve(f) {
-            cx.error(node.line, e);
-        }
+        && let Err(e) = mapping::resolve(f)
+    {
+        cx.error(node.line, e);
+    }
     for g in &group_by {
         if !aliases.iter().any(|(a, _)| a == g)
-            && let Err(e) = mapping::resolve(g) {
-                cx.error(node.line, format!("group-by: {e}"));
-            }
+            && let Err(e) = mapping::resolve(g)
+        {
+            cx.error(node.line, format!("group-by: {e}"));
+        }
     }
-    let generate = matches!(node.get("generate").and_then(Node::scalar), Some(Scalar::Bool(true)));
+    let generate = matches!(
+        node.get("generate").and_then(Node::scalar),
+        Some(Scalar::Bool(true))
+    );
     Some(CorrelationDoc {
         kind,
         rules,
@@ -453,7 +478,10 @@ fn parse_correlation(node: &Node, cx: &mut Ctx<'_>) -> Option<CorrelationDoc> {
 /// filter, `rules`) is a selection.
 fn compile_detection(node: &Node, cx: &mut Ctx<'_>, filter: bool) -> Option<Detection> {
     let Some(entries) = node.entries() else {
-        cx.error(node.line, "`detection` must be a map of selections and a condition");
+        cx.error(
+            node.line,
+            "`detection` must be a map of selections and a condition",
+        );
         return None;
     };
     let mut names = Vec::new();
@@ -491,7 +519,10 @@ fn compile_detection(node: &Node, cx: &mut Ctx<'_>, filter: bool) -> Option<Dete
         Value::Scalar(s, _) => s.clone(),
         Value::Seq(items) if items.len() == 1 => items[0].as_str().unwrap_or_default().to_owned(),
         Value::Seq(_) => {
-            cx.error(cond_node.line, "condition: a list of conditions is unsupported; join them with `or`");
+            cx.error(
+                cond_node.line,
+                "condition: a list of conditions is unsupported; join them with `or`",
+            );
             return None;
         }
         Value::Map(_) => {
@@ -502,7 +533,11 @@ fn compile_detection(node: &Node, cx: &mut Ctx<'_>, filter: bool) -> Option<Dete
     let condition = match condition::parse(&text, &names) {
         Ok(c) => c,
         Err(e) => {
-            let msg = if e.starts_with("condition") { e } else { format!("condition: {e}") };
+            let msg = if e.starts_with("condition") {
+                e
+            } else {
+                format!("condition: {e}")
+            };
             cx.error(cond_node.line, msg);
             return None;
         }
@@ -574,13 +609,24 @@ fn compile_item(key: &str, value: &Node, cx: &mut Ctx<'_>) -> Option<Matcher> {
     let values: Vec<Node> = match &value.value {
         Value::Seq(items) => items.clone(),
         Value::Map(_) => {
-            cx.error(value.line, format!("`{key}`: a value must be a scalar or a list, not a map"));
+            cx.error(
+                value.line,
+                format!("`{key}`: a value must be a scalar or a list, not a map"),
+            );
             return None;
         }
         Value::Scalar(..) => vec![value.clone()],
     };
     if field_name.is_empty() {
-        return compile_values(FieldRef::Raw, "keywords", &modifiers, &values, value.line, cx, true);
+        return compile_values(
+            FieldRef::Raw,
+            "keywords",
+            &modifiers,
+            &values,
+            value.line,
+            cx,
+            true,
+        );
     }
     // Value meanings from the mapping layer (`responseStatus.code: ALLOW`) replace those values.
     let mut mapped = Vec::new();
@@ -602,7 +648,11 @@ fn compile_item(key: &str, value: &Node, cx: &mut Ctx<'_>) -> Option<Matcher> {
         }
     };
     if rest.is_empty() && !mapped.is_empty() {
-        return Some(if mapped.len() == 1 { mapped.remove(0) } else { Matcher::Or(mapped) });
+        return Some(if mapped.len() == 1 {
+            mapped.remove(0)
+        } else {
+            Matcher::Or(mapped)
+        });
     }
     let item = compile_values(field, key, &modifiers, &rest, value.line, cx, false)?;
     if mapped.is_empty() {
@@ -699,7 +749,12 @@ fn compile_values(
         return None;
     }
     if mods.all && values.len() == 1 {
-        lit_error(cx, line, key, "`all` needs a list of several values (Sigma forbids it on a single value)");
+        lit_error(
+            cx,
+            line,
+            key,
+            "`all` needs a list of several values (Sigma forbids it on a single value)",
+        );
         return None;
     }
     if mods.exists {
@@ -771,7 +826,9 @@ fn compile_values(
             }
             Some(Scalar::Str(s)) => s.to_owned(),
             Some(Scalar::Int(i)) => i.to_string(),
-            Some(Scalar::Float(_)) | Some(Scalar::Bool(_)) => v.as_str().unwrap_or_default().to_owned(),
+            Some(Scalar::Float(_)) | Some(Scalar::Bool(_)) => {
+                v.as_str().unwrap_or_default().to_owned()
+            }
         };
         if let Some(cmp) = mods.cmp {
             match text.trim().parse::<f64>() {
@@ -841,13 +898,19 @@ fn compile_values(
             continue;
         }
         let int_field = matches!(&field, FieldRef::Catalog(def) if def.ty == crate::event::fields::FieldType::Integer);
-        if mods.kind.is_none() && !mods.cased
+        if mods.kind.is_none()
+            && !mods.cased
             && let Ok(i) = text.parse::<i64>()
-                && (int_field || scalar == Some(Scalar::Int(i))) {
-                    ops.push(Op::IntEq(i));
-                    continue;
-                }
-        let kind = if keywords { StrKind::Contains } else { mods.kind.unwrap_or(StrKind::Eq) };
+            && (int_field || scalar == Some(Scalar::Int(i)))
+        {
+            ops.push(Op::IntEq(i));
+            continue;
+        }
+        let kind = if keywords {
+            StrKind::Contains
+        } else {
+            mods.kind.unwrap_or(StrKind::Eq)
+        };
         match wildcard_op(&text, kind, mods.cased) {
             Ok(WildOp::Plain(needle)) if kind == StrKind::Contains && !mods.cased && !mods.all => {
                 contains_needles.push(needle);
@@ -903,7 +966,9 @@ fn base64_offsets(value: &[u8]) -> Vec<String> {
             let start = [0, 2, 3][i];
             let end_trim = [0, 3, 2][(value.len() + i) % 3];
             let end = enc.len().saturating_sub(end_trim);
-            enc.get(start..end.max(start)).unwrap_or_default().to_owned()
+            enc.get(start..end.max(start))
+                .unwrap_or_default()
+                .to_owned()
         })
         .collect()
 }
@@ -950,7 +1015,13 @@ fn wildcard_op(text: &str, kind: StrKind, cased: bool) -> Result<WildOp, String>
     if !lit.is_empty() {
         pieces.push(Piece::Lit(lit));
     }
-    let fold = |s: &str| if cased { s.to_owned() } else { s.to_lowercase() };
+    let fold = |s: &str| {
+        if cased {
+            s.to_owned()
+        } else {
+            s.to_lowercase()
+        }
+    };
     let (lead, trail) = match kind {
         StrKind::Eq => (false, false),
         StrKind::Prefix => (false, true),
@@ -971,11 +1042,21 @@ fn wildcard_op(text: &str, kind: StrKind, cased: bool) -> Result<WildOp, String>
         .collect();
     if !has_one {
         match (pieces.as_slice(), lits.len()) {
-            ([], _) => return Ok(WildOp::Op(Op::Str { kind: StrKind::Eq, needle: "".into(), cased: true })),
+            ([], _) => {
+                return Ok(WildOp::Op(Op::Str {
+                    kind: StrKind::Eq,
+                    needle: "".into(),
+                    cased: true,
+                }));
+            }
             ([Piece::Star], _) => return Ok(WildOp::Op(Op::Any)),
             ([Piece::Lit(s)], _) => return Ok(plain_or(StrKind::Eq, fold(s), kind, cased)),
-            ([Piece::Lit(s), Piece::Star], _) => return Ok(plain_or(StrKind::Prefix, fold(s), kind, cased)),
-            ([Piece::Star, Piece::Lit(s)], _) => return Ok(plain_or(StrKind::Suffix, fold(s), kind, cased)),
+            ([Piece::Lit(s), Piece::Star], _) => {
+                return Ok(plain_or(StrKind::Prefix, fold(s), kind, cased));
+            }
+            ([Piece::Star, Piece::Lit(s)], _) => {
+                return Ok(plain_or(StrKind::Suffix, fold(s), kind, cased));
+            }
             ([Piece::Star, Piece::Lit(s), Piece::Star], _) => {
                 return Ok(plain_or(StrKind::Contains, fold(s), kind, cased));
             }

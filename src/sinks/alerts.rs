@@ -12,9 +12,28 @@ pub enum AlertFormat {
 }
 
 const CSV_HEADER: &[&str] = &[
-    "time", "level", "rule_id", "rule_title", "platform", "cluster", "actor", "actor_kind",
-    "impersonated_by", "source_ips", "user_agent", "verb", "resource", "subresource",
-    "namespace", "name", "uri", "code", "decision", "exposure", "exposure_reason", "count",
+    "time",
+    "level",
+    "rule_id",
+    "rule_title",
+    "platform",
+    "cluster",
+    "actor",
+    "actor_kind",
+    "impersonated_by",
+    "source_ips",
+    "user_agent",
+    "verb",
+    "resource",
+    "subresource",
+    "namespace",
+    "name",
+    "uri",
+    "code",
+    "decision",
+    "exposure",
+    "exposure_reason",
+    "count",
     "evidence",
 ];
 
@@ -43,14 +62,18 @@ pub fn write_alerts<'a, W: Write>(
         AlertFormat::Table => {
             writeln!(
                 out,
-                "{:<27} {:<8} {:<40} {:<34} {:<6} {:<40} {:<5} {:<9} {}",
-                "TIME", "LEVEL", "RULE", "ACTOR", "VERB", "TARGET", "CODE", "EXPOSURE", "WHERE"
+                "{:<27} {:<8} {:<40} {:<34} {:<6} {:<40} {:<5} {:<9} WHERE",
+                "TIME", "LEVEL", "RULE", "ACTOR", "VERB", "TARGET", "CODE", "EXPOSURE"
             )?;
             for line in lines {
                 let a = parse(line)?;
                 let target = format!(
                     "{}{}{}",
-                    a.target.namespace.as_deref().map(|n| format!("{n}/")).unwrap_or_default(),
+                    a.target
+                        .namespace
+                        .as_deref()
+                        .map(|n| format!("{n}/"))
+                        .unwrap_or_default(),
                     a.target.resource.as_deref().unwrap_or("-"),
                     match (&a.target.subresource, &a.target.name) {
                         (Some(s), Some(n)) => format!("/{n}/{s}"),
@@ -59,7 +82,11 @@ pub fn write_alerts<'a, W: Write>(
                         (None, None) => String::new(),
                     }
                 );
-                let count = if a.count > 1 { format!(" ×{}", a.count) } else { String::new() };
+                let count = if a.count > 1 {
+                    format!(" ×{}", a.count)
+                } else {
+                    String::new()
+                };
                 writeln!(
                     out,
                     "{:<27} {:<8} {:<40} {:<34} {:<6} {:<40} {:<5} {:<9} {}{}",
@@ -69,9 +96,15 @@ pub fn write_alerts<'a, W: Write>(
                     clip(a.actor.username.as_deref().unwrap_or("-"), 34),
                     clip(a.target.verb.as_deref().unwrap_or("-"), 6),
                     clip(&target, 40),
-                    a.outcome.code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                    a.outcome
+                        .code
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "-".into()),
                     a.exposure.verdict,
-                    a.evidence.last().map(|e| e.location.as_str()).unwrap_or("-"),
+                    a.evidence
+                        .last()
+                        .map(|e| e.location.as_str())
+                        .unwrap_or("-"),
                     count,
                 )?;
             }

@@ -1,4 +1,4 @@
 //! Outputs: where decoded events (and later alerts and findings) are written.
 
-pub mod events;
 pub mod alerts;
+pub mod events;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Hunt throughput: the 16 SigmaHQ Kubernetes rules over the seeded 1M-event corpus (~1 GB) at 1
+# and 2 threads, against jq selecting secrets on the same file, all in one invocation so the
+# ratios compare like with like. Prints medians, ratios, peak memory, and checks that 1 and 2
+# threads write byte-identical alerts.
+#   bench/hunt.sh [LINES] [RUNS] [EXTRA HUNT FLAGS…]   defaults: 1000000 lines, 3 runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+runs=${2:-3}
+shift $(( $# > 2 ? 2 : $# )) || true
+extra=("$@")
+corpus=target/bench/audit-$lines.jsonl
+generator=../shared/bench/gen_audit.py
+[ -f "$generator" ] || generator=bench/gen_audit.py
+if [ ! -f "$corpus" ]; then
+  mkdir -p target/bench
+  echo "generating $corpus with $generator (seed 42)" >&2
+  python3 "$generator" -n "$lines" --seed 42 -o "$corpus.tmp" && mv "$corpus.tmp" "$corpus"
+fi
+command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; exit 2; }
+cargo build --release -q
+bin=target/release/credwatch
+out=target/bench/hunt
+mkdir -p "$out"
+
+# One timed run: prints "seconds peak_kib".
+timed() {
+  /usr/bin/time -f "%e %M" -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || { cat "$out/stderr" >&2; exit 1; }
+  cat "$out/time"
+}
+
+declare -A secs rss
+for round in $(seq 0 "$runs"); do
+  for what in t1 t2 jq; do
+    case $what in
+      t1) r=$(timed taskset -c 0 $bin hunt "$corpus" --no-builtin -r rules/sigmahq --threads 1 --format jsonl -o "$out/t1.jsonl" "${extra[@]}") ;;
+      t2) r=$(timed $bin hunt "$corpus" --no-builtin -r rules/sigmahq --threads 2 --format jsonl -o "$out/t2.jsonl" "${extra[@]}") ;;
+      jq) r=$(timed taskset -c 0 jq -c 'select(.objectRef.resource=="secrets")' "$corpus") ;;
+    esac
+    # Round 0 warms the page cache and is not counted.
+    if [ "$round" -gt 0 ]; then
+      secs[$what]+="${r% *} "
+      rss[$what]=$(( ${rss[$what]:-0} > ${r#* } ? ${rss[$what]:-0} : ${r#* } ))
+    fi
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+m1=$(echo "${secs[t1]}" | median); m2=$(echo "${secs[t2]}" | median); mj=$(echo "${secs[jq]}" | median)
+cmp -s "$out/t1.jsonl" "$out/t2.jsonl" && same=identical || same=DIFFERENT
+alerts=$(wc -l < "$out/t1.jsonl")
+awk -v n="$lines" -v m1="$m1" -v m2="$m2" -v mj="$mj" -v r1="${rss[t1]}" -v r2="${rss[t2]}" -v a="$alerts" -v same="$same" -v runs="$runs" 'BEGIN {
+  printf "corpus: %d events, %d runs, medians\n", n, runs
+  printf "hunt --threads 1 : %6.2f s  %9.0f events/s  peak %5.1f MiB\n", m1, n/m1, r1/1024
+  printf "hunt --threads 2 : %6.2f s  %9.0f events/s  peak %5.1f MiB\n", m2, n/m2, r2/1024
+  printf "jq secrets       : %6.2f s  %9.0f events/s\n", mj, n/mj
+  printf "scaling 1->2 threads: %.2fx   hunt (1 thread) vs jq: %.1fx   hunt (2 threads) vs jq: %.1fx\n", m1/m2, mj/m1, mj/m2
+  printf "alerts: %d; threads 1 and 2 output: %s\n", a, same
+}'
+[ "$same" = identical ]

@@ -581,8 +581,6 @@ impl RuleSet {
                 }
             }
         }
-        // Non-ASCII resources the index folded might differ from what `eq` compares; the
-        // rules themselves decide, the index only narrows which ones run.
         suppressed
     }
 

@@ -97,10 +97,11 @@ struct HuntArgs {
     /// Worker threads (default: the machine's cores). Output is the same for any number.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-    /// Pass over records that contain none of the literals the rules require, without decoding
-    /// them (exact, but such records are not validated either).
+    /// Decode every record, even those that contain none of the literals the rules require
+    /// (the prefilter is exact, but records it passes over are not validated; `--strict` also
+    /// turns it off).
     #[arg(long)]
-    prefilter: bool,
+    no_prefilter: bool,
     /// Groups kept per correlation rule before the least recently seen are evicted.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     max_groups: usize,
@@ -347,7 +348,7 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let options = HuntOptions {
         threads,
         min_level: args.level.map_or(Level::Informational, LevelArg::level),
-        prefilter: args.prefilter,
+        prefilter: !args.no_prefilter,
         max_groups: args.max_groups.max(1),
     };
     let redactor = Redactor::from_env();
@@ -483,7 +484,7 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                         out,
                         "prefilter: {}",
                         set.prefilter.off_because.as_deref().map_or_else(
-                            || format!("on ({} literals)", set.prefilter.literals.len()),
+                            || format!("on ({} anchor literals; hunt re-chooses them from each input's first MiB)", set.prefilter.literals.len()),
                             |w| format!("off: {w}")
                         )
                     )?;

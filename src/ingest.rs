@@ -57,7 +57,7 @@ pub struct Summary {
     /// Decoded, but outside `--from` / `--to`, so not handed on.
     pub outside_time_range: u64,
     /// Records the rules' literal prefilter showed no rule could match; not decoded (so not
-    /// validated either; only with `hunt --prefilter`).
+    /// validated either; `hunt --no-prefilter` decodes every record).
     pub prefiltered: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
     pub skipped_by_reason: BTreeMap<String, u64>,
@@ -504,7 +504,7 @@ struct Batch {
 
 /// Records per batch: big enough that the channel is cheap, small enough that a large file is
 /// shared evenly between workers.
-const BATCH_BYTES: usize = 1 << 20;
+const BATCH_BYTES: usize = 512 << 10;
 
 /// A `Write` several threads share, one `write` call per lock (so whole lines stay whole).
 struct SharedWriter<'m, 'w, W>(&'m Mutex<&'w mut W>);

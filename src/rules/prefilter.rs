@@ -167,30 +167,28 @@ pub fn detection_cnf(d: &Detection) -> Vec<Clause> {
     cond_cnf(&d.condition, d)
 }
 
-/// Skips records that no rule could match: each rule's clauses are bitmasks over one literal
-/// automaton; a record passes when, for some rule, every clause has a literal in the record.
+/// Skips records that no rule could match. Every rule has clauses of literals (CNF) that any
+/// record it matches must satisfy; the prefilter picks one clause per rule (its anchor) and
+/// passes over records that contain no anchor literal at all. Any choice of anchors is exact;
+/// [`Prefilter::tuned`] picks the rarest clause of each rule as seen in a sample of the input,
+/// which only changes how much is skipped.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    /// `None`: some rule can match any record, so nothing is skipped.
+    /// Per rule, its clauses. Empty when some rule can match any record.
+    cnfs: Vec<Vec<Clause>>,
+    /// `None`: nothing is skipped.
     automaton: Option<AhoCorasick>,
-    /// Per rule, its clauses as bitmasks over the literals.
-    rules: Vec<Vec<Vec<u64>>>,
-    /// Per literal, the literals it contains (itself included): finding it finds them too.
-    implied: Vec<Vec<u64>>,
-    words: usize,
     /// Why the prefilter is off, for the summary.
     pub off_because: Option<String>,
-    /// The literals, lowercase.
+    /// The anchor literals, lowercase.
     pub literals: Vec<String>,
 }
 
 impl Prefilter {
     pub fn build(rules: &[Rule]) -> Prefilter {
         let off = |why: String| Prefilter {
+            cnfs: Vec::new(),
             automaton: None,
-            rules: Vec::new(),
-            implied: Vec::new(),
-            words: 0,
             off_because: Some(why),
             literals: Vec::new(),
         };
@@ -208,7 +206,50 @@ impl Prefilter {
             }
             cnfs.push(cnf);
         }
-        let literals: Vec<String> = cnfs
+        // Without a sample, the clause whose shortest literal is longest.
+        let anchors = cnfs
+            .iter()
+            .map(|cnf| best(cnf.clone()).unwrap_or_default())
+            .collect();
+        Prefilter::with_anchors(cnfs, anchors)
+    }
+
+    fn with_anchors(cnfs: Vec<Vec<Clause>>, anchors: Vec<Clause>) -> Prefilter {
+        let literals: Vec<String> = anchors
+            .into_iter()
+            .flatten()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // Case-sensitive over lowercase literals: records are lowercased before the scan, which
+        // lets the automaton use its SIMD prefilter (unavailable for case-insensitive search).
+        match AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&literals)
+        {
+            Ok(a) => Prefilter {
+                cnfs,
+                automaton: Some(a),
+                off_because: None,
+                literals,
+            },
+            Err(e) => Prefilter {
+                cnfs,
+                automaton: None,
+                off_because: Some(format!("literal automaton: {e}")),
+                literals: Vec::new(),
+            },
+        }
+    }
+
+    /// The same prefilter with each rule's anchor chosen as the clause whose literals occur in
+    /// the fewest of `sample` records.
+    pub fn tuned<'s>(&self, sample: impl Iterator<Item = &'s [u8]>) -> Prefilter {
+        if self.automaton.is_none() {
+            return self.clone();
+        }
+        let all: Vec<String> = self
+            .cnfs
             .iter()
             .flatten()
             .flatten()
@@ -216,45 +257,39 @@ impl Prefilter {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let words = literals.len().div_ceil(64);
-        let mask_of = |pred: &dyn Fn(&str) -> bool| {
-            let mut mask = vec![0u64; words];
-            for (i, l) in literals.iter().enumerate() {
-                if pred(l) {
-                    mask[i / 64] |= 1 << (i % 64);
-                }
-            }
-            mask
+        let Ok(finder) = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&all)
+        else {
+            return self.clone();
         };
-        let rule_masks = cnfs
+        let mut records_with = vec![0u64; all.len()];
+        let mut seen = vec![false; all.len()];
+        for record in sample {
+            seen.iter_mut().for_each(|s| *s = false);
+            for m in finder.find_overlapping_iter(record) {
+                seen[m.pattern().as_usize()] = true;
+            }
+            for (count, s) in records_with.iter_mut().zip(&seen) {
+                *count += u64::from(*s);
+            }
+        }
+        let frequency = |l: &String| {
+            all.binary_search(l)
+                .map_or(u64::MAX / 64, |i| records_with[i])
+        };
+        let anchors = self
+            .cnfs
             .iter()
             .map(|cnf| {
                 cnf.iter()
-                    .map(|clause| mask_of(&|l| clause.contains(l)))
-                    .collect()
+                    .min_by_key(|clause| clause.iter().map(frequency).sum::<u64>())
+                    .cloned()
+                    .unwrap_or_default()
             })
             .collect();
-        let implied = literals
-            .iter()
-            .map(|outer| mask_of(&|inner| outer.contains(inner)))
-            .collect();
-        // Case-sensitive over lowercase literals: records are lowercased before the scan, which
-        // lets the automaton use its SIMD prefilter (unavailable for case-insensitive search).
-        let automaton = match AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&literals)
-        {
-            Ok(a) => a,
-            Err(e) => return off(format!("literal automaton: {e}")),
-        };
-        Prefilter {
-            automaton: Some(automaton),
-            rules: rule_masks,
-            implied,
-            words,
-            off_because: None,
-            literals,
-        }
+        Prefilter::with_anchors(self.cnfs.clone(), anchors)
     }
 
     pub fn enabled(&self) -> bool {
@@ -269,40 +304,16 @@ impl Prefilter {
         if !record.is_ascii() {
             return true;
         }
-        let mut seen = [0u64; 8];
-        let mut heap;
-        let seen: &mut [u64] = if self.words <= seen.len() {
-            &mut seen[..self.words]
-        } else {
-            heap = vec![0u64; self.words];
-            &mut heap
-        };
-        LOWERED.with(|cell| {
+        let found = LOWERED.with(|cell| {
             let mut buf = cell.take();
             buf.clear();
-            buf.extend(record.iter().map(u8::to_ascii_lowercase));
-            // Every occurrence of every literal: the leftmost-longest match at each start,
-            // restarting one byte after it; shorter literals inside it are implied by it.
-            let mut at = 0;
-            while at < buf.len() {
-                let Some(m) =
-                    automaton.find(aho_corasick::Input::new(&buf[..]).span(at..buf.len()))
-                else {
-                    break;
-                };
-                for (s, i) in seen.iter_mut().zip(&self.implied[m.pattern().as_usize()]) {
-                    *s |= i;
-                }
-                at = m.start() + 1;
-            }
+            buf.extend_from_slice(record);
+            buf.make_ascii_lowercase();
+            let found = automaton.is_match(&buf[..]);
             cell.replace(buf);
+            found
         });
-        let any_rule = self.rules.iter().any(|clauses| {
-            clauses
-                .iter()
-                .all(|mask| mask.iter().zip(seen.iter()).any(|(m, s)| m & s != 0))
-        });
-        any_rule || !safe_to_skip(record)
+        found || !safe_to_skip(record)
     }
 }
 
@@ -313,13 +324,19 @@ thread_local! {
 
 /// Whether the literal reasoning holds for this record's text.
 fn safe_to_skip(record: &[u8]) -> bool {
+    static MARKERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::LazyLock::new(|| {
+            MAPPED_FORMAT_MARKERS
+                .iter()
+                .map(memchr::memmem::Finder::new)
+                .collect()
+        });
     let trimmed = record.trim_ascii();
+    // A `\u` or `\/` escape could spell a literal differently.
+    let escaped =
+        memchr::memchr_iter(b'\\', record).any(|i| matches!(record.get(i + 1), Some(b'u' | b'/')));
     trimmed.first() == Some(&b'{')
         && trimmed.last() == Some(&b'}')
-        && record.is_ascii()
-        && memchr::memmem::find(record, b"\\u").is_none()
-        && memchr::memmem::find(record, b"\\/").is_none()
-        && MAPPED_FORMAT_MARKERS
-            .iter()
-            .all(|m| memchr::memmem::find(record, m).is_none())
+        && !escaped
+        && MARKERS.iter().all(|m| m.find(record).is_none())
 }

@@ -947,8 +947,10 @@ fn compile_values(
 }
 
 pub fn any_contains(needles: Vec<String>) -> Op {
+    // A DFA: the haystacks (URIs, user agents) are short, so per-byte speed beats build cost.
     let automaton: AhoCorasick = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&needles)
         .expect("a few short literal needles always build");
     Op::AnyContains { automaton, needles }

@@ -166,6 +166,8 @@ pub struct HuntStats {
     pub correlation_groups_evicted: u64,
     pub correlation_events_without_time: u64,
     pub prefilter: String,
+    /// The literals a record must contain one of to be decoded (when the prefilter is on).
+    pub prefilter_anchors: Vec<String>,
     pub rules: usize,
     pub threads: usize,
 }
@@ -203,7 +205,9 @@ pub fn hunt<W: Write + Send>(
     diagnostics: &mut W,
 ) -> (Outcome, Alerts, HuntStats) {
     let threads = options.threads.max(1);
-    let hunters: Vec<Hunter<'_>> = (0..threads)
+    // With workers, one more handler goes to the reader thread, which helps when they are busy.
+    let handlers = if threads > 1 { threads + 1 } else { 1 };
+    let hunters: Vec<Hunter<'_>> = (0..handlers)
         .map(|_| Hunter {
             rules,
             redactor,
@@ -240,6 +244,11 @@ pub fn hunt<W: Write + Send>(
             (Some(why), true) => format!("off: {why}"),
             (None, true) if ingest_options.strict => "off (--strict reads every record)".to_owned(),
             (None, true) => format!("on ({} anchor literals)", prefilter.literals.len()),
+        },
+        prefilter_anchors: if use_prefilter {
+            prefilter.literals.clone()
+        } else {
+            Vec::new()
         },
         ..HuntStats::default()
     };

@@ -502,6 +502,33 @@ struct Batch {
     too_large: Vec<(u64, u64)>,
 }
 
+/// Decodes every record of a batch into `collector`.
+fn process_batch<F, W>(
+    decoder: &Decoder,
+    batch: &Batch,
+    options: &IngestOptions,
+    prefilter: Option<Prefilter<'_>>,
+    collector: &mut Collector<'_, F, W>,
+) where
+    F: FnMut(u32, &Decoded<'_, '_>) -> ControlFlow<()>,
+    W: Write,
+{
+    collector.input = batch.input;
+    let mut start = 0;
+    for &(end, line) in &batch.records {
+        let frame = Frame::Record {
+            bytes: &batch.data[start..end],
+            line,
+        };
+        decode_frame(decoder, &batch.name, frame, options, prefilter, collector);
+        start = end;
+    }
+    for &(line, bytes) in &batch.too_large {
+        let frame = Frame::TooLarge { line, bytes };
+        decode_frame(decoder, &batch.name, frame, options, prefilter, collector);
+    }
+}
+
 /// Records per batch: big enough that the channel is cheap, small enough that a large file is
 /// shared evenly between workers.
 const BATCH_BYTES: usize = 512 << 10;
@@ -521,9 +548,10 @@ impl<W: Write> Write for SharedWriter<'_, '_, W> {
     }
 }
 
-/// Reads every path on this thread and decodes on `handlers.len()` worker threads, one handler
-/// each. Files are framed in order and cut into batches at record boundaries, so one large file
-/// is spread over all workers. Events reach the handlers in no particular order: callers that
+/// Reads every path on this thread and decodes on `handlers.len() - 1` worker threads, one
+/// handler each; the first handler stays on this thread, which decodes a batch itself whenever
+/// every worker is busy. Files are framed in order and cut into batches at record boundaries,
+/// so one large file is spread over all workers. Events reach the handlers in no particular order: callers that
 /// need an order sort what the handlers collected. With one handler everything runs on the
 /// calling thread.
 pub fn ingest_parallel<H, W>(
@@ -558,11 +586,14 @@ where
     let names: Vec<String> = inputs.iter().map(Input::display_name).collect();
     let shared = Shared::new(inputs.len() + listing_errors.len());
     let diagnostics = Mutex::new(diagnostics);
+    // The first handler stays with the reader, which decodes a batch itself whenever the workers
+    // are all busy, so no core idles while the reader waits.
+    let mut reader_handler = handlers.remove(0);
     let workers = handlers.len();
     let (to_workers, from_reader) = mpsc::sync_channel::<Batch>(workers * 2);
     let from_reader = Mutex::new(from_reader);
     let (recycle, recycled) = mpsc::channel::<Batch>();
-    let (summaries, stops, handlers) = std::thread::scope(|scope| {
+    let (summaries, stops, mut handlers) = std::thread::scope(|scope| {
         let mut joins = Vec::new();
         for mut handler in handlers {
             let (from_reader, recycle) = (&from_reader, recycle.clone());
@@ -585,33 +616,7 @@ where
                 loop {
                     let next = from_reader.lock().unwrap_or_else(|e| e.into_inner()).recv();
                     let Ok(mut batch) = next else { break };
-                    collector.input = batch.input;
-                    let mut start = 0;
-                    for &(end, line) in &batch.records {
-                        let frame = Frame::Record {
-                            bytes: &batch.data[start..end],
-                            line,
-                        };
-                        decode_frame(
-                            decoder,
-                            &batch.name,
-                            frame,
-                            options,
-                            prefilter,
-                            &mut collector,
-                        );
-                        start = end;
-                    }
-                    for &(line, bytes) in &batch.too_large {
-                        decode_frame(
-                            decoder,
-                            &batch.name,
-                            Frame::TooLarge { line, bytes },
-                            options,
-                            prefilter,
-                            &mut collector,
-                        );
-                    }
+                    process_batch(decoder, &batch, options, prefilter, &mut collector);
                     batch.data.clear();
                     batch.records.clear();
                     batch.too_large.clear();
@@ -627,7 +632,10 @@ where
         drop(recycle);
         // The reader: this thread frames each input and ships batches.
         let mut reader = Collector {
-            on_event: |_: u32, _: &Decoded<'_, '_>| ControlFlow::<()>::Continue(()),
+            on_event: |input: u32, d: &Decoded<'_, '_>| {
+                reader_handler.event(input, d);
+                ControlFlow::Continue(())
+            },
             diagnostics: SharedWriter(&diagnostics),
             options,
             shared: &shared,
@@ -658,19 +666,31 @@ where
             let name: Arc<str> = Arc::from(names[index].as_str());
             let mut batch = new_batch(index as u32, &name);
             let mut gone = false;
-            read_input(&names[index], input, options, &mut reader, |frame, _| {
-                match frame {
-                    Frame::Record { bytes, line } => {
-                        batch.data.extend_from_slice(bytes);
-                        batch.records.push((batch.data.len(), line));
+            read_input(
+                &names[index],
+                input,
+                options,
+                &mut reader,
+                |frame, collector| {
+                    match frame {
+                        Frame::Record { bytes, line } => {
+                            batch.data.extend_from_slice(bytes);
+                            batch.records.push((batch.data.len(), line));
+                        }
+                        Frame::TooLarge { line, bytes } => batch.too_large.push((line, bytes)),
                     }
-                    Frame::TooLarge { line, bytes } => batch.too_large.push((line, bytes)),
-                }
-                if batch.data.len() >= BATCH_BYTES {
-                    let full = std::mem::replace(&mut batch, new_batch(index as u32, &name));
-                    gone |= to_workers.send(full).is_err();
-                }
-            });
+                    if batch.data.len() >= BATCH_BYTES {
+                        let full = std::mem::replace(&mut batch, new_batch(index as u32, &name));
+                        match to_workers.try_send(full) {
+                            Ok(()) => {}
+                            Err(mpsc::TrySendError::Full(own)) => {
+                                process_batch(&decoder, &own, options, prefilter, collector);
+                            }
+                            Err(mpsc::TrySendError::Disconnected(_)) => gone = true,
+                        }
+                    }
+                },
+            );
             if !batch.records.is_empty() || !batch.too_large.is_empty() {
                 gone |= to_workers.send(batch).is_err();
             }
@@ -696,6 +716,7 @@ where
         }
         (summaries, stops, handlers)
     });
+    handlers.insert(0, reader_handler);
     let mut summary = Summary::default();
     for s in summaries {
         summary.merge(s);

@@ -143,6 +143,41 @@ fn or_clauses(children: impl Iterator<Item = Vec<Clause>>) -> Vec<Clause> {
     }
 }
 
+/// Replaces literals that share a common part by that part (`/bin/sh`, `/bin/bash` → `/bin/`),
+/// so a long contains-list costs the scan a few patterns instead of dozens. Exact: a record
+/// holding a literal holds every part of it.
+fn generalize(mut clause: Clause) -> Clause {
+    const MIN_PART: usize = 4;
+    if clause.len() <= 8 {
+        return clause;
+    }
+    loop {
+        let mut best: Option<(usize, String)> = None;
+        for lit in &clause {
+            let bytes = lit.as_bytes();
+            for start in 0..bytes.len() {
+                for end in start + MIN_PART..=bytes.len().min(start + 12) {
+                    let Ok(part) = std::str::from_utf8(&bytes[start..end]) else {
+                        continue;
+                    };
+                    let covered = clause.iter().filter(|l| l.contains(part)).count();
+                    let better = best.as_ref().is_none_or(|(n, p)| {
+                        covered > *n || (covered == *n && part.len() > p.len())
+                    });
+                    if covered >= 2 && better {
+                        best = Some((covered, part.to_owned()));
+                    }
+                }
+            }
+        }
+        let Some((_, part)) = best else {
+            return clause;
+        };
+        clause.retain(|l| !l.contains(&part));
+        clause.insert(part);
+    }
+}
+
 /// The most selective clause: longest shortest literal, then fewest literals.
 fn best(cnf: Vec<Clause>) -> Option<Clause> {
     cnf.into_iter().max_by_key(|c| {
@@ -217,7 +252,7 @@ impl Prefilter {
     fn with_anchors(cnfs: Vec<Vec<Clause>>, anchors: Vec<Clause>) -> Prefilter {
         let literals: Vec<String> = anchors
             .into_iter()
-            .flatten()
+            .flat_map(generalize)
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();

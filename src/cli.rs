@@ -237,6 +237,7 @@ fn ingest_options(args: &InputArgs) -> IngestOptions {
         max_errors_per_input: if args.all_errors { None } else { Some(10) },
         from: args.from,
         to: args.to,
+        progress: None,
     }
 }
 
@@ -352,7 +353,11 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         max_groups: args.max_groups.max(1),
     };
     let redactor = Redactor::from_env();
-    let ingest_options = ingest_options(&args.input);
+    let mut ingest_options = ingest_options(&args.input);
+    let progress = io::stderr()
+        .is_terminal()
+        .then(|| Progress::start(&args.input.paths));
+    ingest_options.progress = progress.as_ref().map(|p| p.bytes.clone());
     let mut stderr = io::stderr().lock();
     for note in &set.notes {
         let _ = writeln!(
@@ -371,6 +376,7 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         &redactor,
         &mut io::stderr(),
     );
+    drop(progress);
     let mut stderr = io::stderr().lock();
     let mut out = output_writer(args.output.as_ref())?;
     match write_alerts(&mut out, format, alerts.json_lines()).and_then(|()| out.flush()) {
@@ -580,6 +586,69 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             })
+        }
+    }
+}
+
+/// A one-line progress display on a terminal's stderr: bytes read of the inputs' total size.
+struct Progress {
+    bytes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(paths: &[PathBuf]) -> Progress {
+        use std::sync::atomic::Ordering;
+        let total: u64 = paths
+            .iter()
+            .flat_map(|p| walkdir::WalkDir::new(p).into_iter().flatten())
+            .filter_map(|e| e.metadata().ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum();
+        let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (b, d) = (bytes.clone(), done.clone());
+        let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut shown = false;
+            while !d.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                // Short runs finish before a bar would help.
+                if started.elapsed().as_millis() < 500 || d.load(Ordering::Relaxed) {
+                    continue;
+                }
+                let read = b.load(Ordering::Relaxed);
+                let mb = read as f64 / 1e6;
+                let rate = mb / started.elapsed().as_secs_f64();
+                let line = if total > 0 {
+                    // Compressed inputs decompress to more than their size; cap the bar.
+                    let pct = (read as f64 / total as f64 * 100.0).min(99.0);
+                    format!("credwatch: {pct:3.0}%  {mb:.0} MB read, {rate:.0} MB/s")
+                } else {
+                    format!("credwatch: {mb:.0} MB read, {rate:.0} MB/s")
+                };
+                eprint!("\r{line}\x1b[K");
+                shown = true;
+            }
+            if shown {
+                eprint!("\r\x1b[K");
+            }
+        });
+        Progress {
+            bytes,
+            done,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }

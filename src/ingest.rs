@@ -27,6 +27,8 @@ pub struct IngestOptions {
     /// `--from` / `--to`, both inclusive. Events without a readable time pass through.
     pub from: Option<jiff::Timestamp>,
     pub to: Option<jiff::Timestamp>,
+    /// Bytes of records read so far, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for IngestOptions {
@@ -38,11 +40,13 @@ impl Default for IngestOptions {
             max_errors_per_input: Some(10),
             from: None,
             to: None,
+            progress: None,
         }
     }
 }
 
-/// What a run read, decoded, rejected and skipped. `records = events + rejected + skipped`.
+/// What a run read, decoded, rejected and skipped.
+/// `records = events + rejected + skipped + prefiltered`.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct Summary {
     pub inputs: u64,
@@ -384,6 +388,9 @@ fn decode_frame<F, W>(
     F: FnMut(u32, &Decoded<'_, '_>) -> ControlFlow<()>,
     W: Write,
 {
+    if let (Some(progress), Frame::Record { bytes, .. }) = (&options.progress, &frame) {
+        progress.fetch_add(bytes.len() as u64 + 1, Ordering::Relaxed);
+    }
     match frame {
         Frame::Record { bytes, line } => {
             if prefilter.is_some_and(|p| !p(bytes)) {

@@ -94,7 +94,7 @@ struct HuntArgs {
     /// Exit with status 3 when an alert of this level or above was produced.
     #[arg(long, value_enum, value_name = "LEVEL")]
     fail_on: Option<LevelArg>,
-    /// Worker threads (default: the machine's cores). Output is the same for any number.
+    /// Threads that decode and match, the reading thread among them (default: the machine's cores). Output is the same for any number.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Decode every record, even those that contain none of the literals the rules require

@@ -6,7 +6,7 @@ use super::mapping;
 use super::matcher::{Cmp, FieldRef, Item, Matcher, Net, Op, StrKind, Test, TimePart};
 use super::yaml::{Node, Scalar, Value};
 use super::{Diag, Level, RuleMeta};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use aho_corasick::AhoCorasickBuilder;
 use base64::Engine as _;
 use regex::RegexBuilder;
 
@@ -929,7 +929,7 @@ fn compile_values(
     }
     match contains_needles.len() {
         0 => {}
-        _ => ops.push(any_contains(contains_needles)),
+        _ => ops.extend(any_contains(contains_needles)),
     }
     if ops.is_empty() && !or_null {
         lit_error(cx, line, key, "has no values");
@@ -946,14 +946,27 @@ fn compile_values(
     }))
 }
 
-pub fn any_contains(needles: Vec<String>) -> Op {
+pub fn any_contains(needles: Vec<String>) -> Vec<Op> {
+    let build = |kind| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .kind(kind)
+            .build(&needles)
+    };
     // A DFA: the haystacks (URIs, user agents) are short, so per-byte speed beats build cost.
-    let automaton: AhoCorasick = AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(&needles)
-        .expect("a few short literal needles always build");
-    Op::AnyContains { automaton, needles }
+    // A list too large for one falls back to the crate's choice.
+    match build(Some(aho_corasick::AhoCorasickKind::DFA)).or_else(|_| build(None)) {
+        Ok(automaton) => vec![Op::AnyContains { automaton, needles }],
+        // Past the automaton's size limits: one substring test per needle, slower but exact.
+        Err(_) => needles
+            .into_iter()
+            .map(|needle| Op::Str {
+                kind: StrKind::Contains,
+                needle: needle.into(),
+                cased: false,
+            })
+            .collect(),
+    }
 }
 
 /// pySigma's `base64offset`: the value encoded at each of the three alignments, trimmed to the

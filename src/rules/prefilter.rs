@@ -10,7 +10,7 @@
 
 use super::Rule;
 use super::condition::Cond;
-use super::matcher::{Matcher, Op, StrKind, Test};
+use super::matcher::{FieldRef, Item, Matcher, Op, StrKind, Test};
 use super::sigma::Detection;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use std::collections::BTreeSet;
@@ -95,35 +95,60 @@ fn op_literals(op: &Op) -> Option<Clause> {
 
 fn matcher_cnf(m: &Matcher) -> Vec<Clause> {
     match m {
-        Matcher::Item(item) => match &item.test {
-            Test::Values {
-                ops,
-                all,
-                neq: false,
-                or_null: false,
-            } => {
-                if *all {
-                    ops.iter().filter_map(op_literals).collect()
-                } else {
-                    let mut clause = Clause::new();
-                    for op in ops {
-                        match op_literals(op) {
-                            Some(l) => clause.extend(l),
-                            None => return Vec::new(),
+        Matcher::Item(item) => {
+            let mut clauses = item_value_cnf(item);
+            // A key found anywhere in a body is a key in the record's own JSON text, so any
+            // positive test of it needs its name there (`hostPath: '*'` needs `hostPath`).
+            if let FieldRef::BodyAnywhere { key, .. } = &item.field {
+                let positive = matches!(
+                    item.test,
+                    Test::Exists(true)
+                        | Test::Values {
+                            neq: false,
+                            or_null: false,
+                            ..
                         }
-                    }
-                    if clause.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![clause]
-                    }
+                );
+                let key = key.to_lowercase();
+                if positive && usable(&key) {
+                    clauses.push([key].into());
                 }
             }
-            _ => Vec::new(),
-        },
+            clauses
+        }
         Matcher::Not(_) => Vec::new(),
         Matcher::And(ms) => ms.iter().flat_map(matcher_cnf).collect(),
         Matcher::Or(ms) => or_clauses(ms.iter().map(matcher_cnf)),
+    }
+}
+
+/// The clauses an item's values give.
+fn item_value_cnf(item: &Item) -> Vec<Clause> {
+    match &item.test {
+        Test::Values {
+            ops,
+            all,
+            neq: false,
+            or_null: false,
+        } => {
+            if *all {
+                ops.iter().filter_map(op_literals).collect()
+            } else {
+                let mut clause = Clause::new();
+                for op in ops {
+                    match op_literals(op) {
+                        Some(l) => clause.extend(l),
+                        None => return Vec::new(),
+                    }
+                }
+                if clause.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![clause]
+                }
+            }
+        }
+        _ => Vec::new(),
     }
 }
 
@@ -272,8 +297,8 @@ impl Prefilter {
         }
     }
 
-    /// The same prefilter with each rule's anchor chosen as the clause whose literals occur in
-    /// the fewest of `sample` records.
+    /// The same prefilter with each rule's anchor chosen so that the fewest of `sample`
+    /// records hold any anchor literal.
     pub fn tuned<'s>(&self, sample: impl Iterator<Item = &'s [u8]>) -> Prefilter {
         if self.automaton.is_none() {
             return self.clone();
@@ -294,30 +319,80 @@ impl Prefilter {
         else {
             return self.clone();
         };
-        let mut records_with = vec![0u64; all.len()];
-        let mut seen = vec![false; all.len()];
-        for record in sample {
-            seen.iter_mut().for_each(|s| *s = false);
-            for m in finder.find_overlapping_iter(record) {
-                seen[m.pattern().as_usize()] = true;
-            }
-            for (count, s) in records_with.iter_mut().zip(&seen) {
-                *count += u64::from(*s);
+        // Which sample records hold each literal, as bitsets over the records.
+        let sample: Vec<&[u8]> = sample.collect();
+        let words = sample.len().div_ceil(64);
+        let mut holding = vec![vec![0u64; words]; all.len()];
+        for (n, record) in sample.iter().enumerate() {
+            for m in finder.find_overlapping_iter(*record) {
+                holding[m.pattern().as_usize()][n / 64] |= 1 << (n % 64);
             }
         }
-        let frequency = |l: &String| {
-            all.binary_search(l)
-                .map_or(u64::MAX / 64, |i| records_with[i])
+        let or_into = |into: &mut [u64], bits: &[u64]| {
+            into.iter_mut().zip(bits).for_each(|(a, b)| *a |= b);
         };
-        let anchors = self
+        let count = |bits: &[u64]| bits.iter().map(|w| w.count_ones() as usize).sum::<usize>();
+        // Per rule, per clause: the sample records satisfying it.
+        let passing: Vec<Vec<Vec<u64>>> = self
             .cnfs
             .iter()
             .map(|cnf| {
                 cnf.iter()
-                    .min_by_key(|clause| clause.iter().map(frequency).sum::<u64>())
-                    .cloned()
-                    .unwrap_or_default()
+                    .map(|clause| {
+                        let mut bits = vec![0u64; words];
+                        for i in clause.iter().filter_map(|l| all.binary_search(l).ok()) {
+                            or_into(&mut bits, &holding[i]);
+                        }
+                        bits
+                    })
+                    .collect()
             })
+            .collect();
+        // Start from each rule's rarest clause, then let each rule in turn take the clause that
+        // lets the fewest sample records through together with the others' anchors (a clause
+        // another rule already scans for costs nothing), until nothing changes.
+        let mut choice: Vec<usize> = passing
+            .iter()
+            .map(|clauses| {
+                (0..clauses.len())
+                    .min_by_key(|&c| count(&clauses[c]))
+                    .unwrap_or(0)
+            })
+            .collect();
+        for _round in 0..4 {
+            let mut changed = false;
+            for rule in 0..choice.len() {
+                let mut others = vec![0u64; words];
+                let mut scanned_for = BTreeSet::new();
+                for (other, &c) in choice.iter().enumerate().filter(|(o, _)| *o != rule) {
+                    or_into(&mut others, &passing[other][c]);
+                    scanned_for.extend(self.cnfs[other][c].iter());
+                }
+                let cost = |c: usize| {
+                    let mut union = others.clone();
+                    or_into(&mut union, &passing[rule][c]);
+                    let new_literals = self.cnfs[rule][c]
+                        .iter()
+                        .filter(|l| !scanned_for.contains(l))
+                        .count();
+                    (count(&union), new_literals, count(&passing[rule][c]))
+                };
+                let best = (0..passing[rule].len())
+                    .min_by_key(|&c| cost(c))
+                    .unwrap_or(choice[rule]);
+                if cost(best) < cost(choice[rule]) {
+                    choice[rule] = best;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let anchors = choice
+            .iter()
+            .zip(&self.cnfs)
+            .map(|(&c, cnf)| cnf.get(c).cloned().unwrap_or_default())
             .collect();
         Prefilter::with_anchors(self.cnfs.clone(), anchors)
     }

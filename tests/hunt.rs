@@ -422,6 +422,15 @@ fn random_event(rng: &mut Rng, n: usize) -> serde_json::Value {
             .to_string()
             .into();
     }
+    if rng.chance(10) {
+        // Other cases of the same words: matching is case-insensitive, and so must the
+        // prefilter's scan be.
+        let verb = e["verb"].as_str().unwrap_or_default().to_uppercase();
+        e["verb"] = verb.into();
+        let resource = e["objectRef"]["resource"].as_str().unwrap_or_default();
+        let capitalized = resource[..1].to_uppercase() + &resource[1..];
+        e["objectRef"]["resource"] = capitalized.into();
+    }
     if rng.chance(15) {
         e["requestObject"] =
             serde_json::json!({"spec": {"volumes": [{"hostPath": {"path": "/etc"}}]}});

@@ -351,6 +351,7 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         min_level: args.level.map_or(Level::Informational, LevelArg::level),
         prefilter: !args.no_prefilter,
         max_groups: args.max_groups.max(1),
+        ..HuntOptions::default()
     };
     let redactor = Redactor::from_env();
     let mut ingest_options = ingest_options(&args.input);
@@ -379,7 +380,7 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     drop(progress);
     let mut stderr = io::stderr().lock();
     let mut out = output_writer(args.output.as_ref())?;
-    match write_alerts(&mut out, format, alerts.json_lines()).and_then(|()| out.flush()) {
+    match write_alerts(&mut out, format, alerts).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other.context("writing alerts")?,
     }
@@ -414,6 +415,12 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
             stderr,
             "credwatch: correlation: {} groups evicted (--max-groups), {} events without a time not correlated",
             stats.correlation_groups_evicted, stats.correlation_events_without_time
+        );
+    }
+    if let Some(why) = &stats.alert_spill_error {
+        let _ = writeln!(
+            stderr,
+            "credwatch: warning: {why}; the remaining alerts were kept in memory"
         );
     }
     if let Some(path) = &args.input.summary_json {

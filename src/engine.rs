@@ -3,6 +3,8 @@
 //! (time, then origin, then rule) whatever the number of threads.
 
 use crate::alert::{Alert, AlertRule, Evidence, MAX_EVIDENCE};
+use crate::alert_store::AlertStore;
+pub use crate::alert_store::Alerts;
 use crate::event::Decoded;
 use crate::ingest::{self, Handler, IngestOptions, Outcome};
 use crate::redact::Redactor;
@@ -32,6 +34,9 @@ pub struct HuntOptions {
     pub prefilter: bool,
     /// Groups kept per correlation before the least recently seen are evicted.
     pub max_groups: usize,
+    /// Bytes of alerts each thread keeps in memory before writing a sorted run to a temporary
+    /// file (merged at the end), so memory stays bounded however many alerts there are.
+    pub alert_memory: usize,
 }
 
 impl Default for HuntOptions {
@@ -41,6 +46,7 @@ impl Default for HuntOptions {
             min_level: Level::Informational,
             prefilter: true,
             max_groups: 100_000,
+            alert_memory: 16 << 20,
         }
     }
 }
@@ -53,22 +59,6 @@ struct CorrHit {
     group: String,
     value: Option<String>,
     alert: Alert,
-}
-
-/// Alerts serialized as JSON lines in one buffer, with their sort keys.
-#[derive(Default)]
-struct AlertStore {
-    bytes: Vec<u8>,
-    index: Vec<(SortKey, usize, usize)>,
-}
-
-impl AlertStore {
-    fn push(&mut self, key: SortKey, alert: &Alert) {
-        let start = self.bytes.len();
-        // Serializing our own plain structs cannot fail.
-        let _ = serde_json::to_writer(&mut self.bytes, alert);
-        self.index.push((key, start, self.bytes.len()));
-    }
 }
 
 /// One worker's view: the rules, the alerts it made, the hits it kept for correlation.
@@ -170,29 +160,11 @@ pub struct HuntStats {
     pub prefilter_anchors: Vec<String>,
     pub rules: usize,
     pub threads: usize,
-}
-
-/// The alerts of a hunt in their final order.
-pub struct Alerts {
-    stores: Vec<AlertStore>,
-    order: Vec<(SortKey, u32, usize, usize)>,
-}
-
-impl Alerts {
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-
-    /// Each alert as one line of JSON (no newline), in order.
-    pub fn json_lines(&self) -> impl Iterator<Item = &[u8]> {
-        self.order
-            .iter()
-            .map(|&(_, s, a, b)| &self.stores[s as usize].bytes[a..b])
-    }
+    /// Alerts written to temporary files to bound memory (read back in order at the end).
+    pub alerts_spilled: u64,
+    /// Why alerts could not be written out, when that happened (they stayed in memory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert_spill_error: Option<String>,
 }
 
 /// Runs `rules` over `paths`.
@@ -214,7 +186,7 @@ pub fn hunt<W: Write + Send>(
             rules,
             redactor,
             min_level: options.min_level,
-            store: AlertStore::default(),
+            store: AlertStore::new(options.alert_memory),
             hits: Vec::new(),
             matches_by_rule: vec![0; rules.rules.len()],
             suppressed: 0,
@@ -261,34 +233,29 @@ pub fn hunt<W: Write + Send>(
         stores.push(h.store);
         hits.extend(h.hits);
     }
-    let mut corr_store = AlertStore::default();
+    let mut corr_store = AlertStore::new(options.alert_memory);
     correlate(rules, options, hits, &mut corr_store, &mut stats);
     stores.push(corr_store);
-    let mut order: Vec<(SortKey, u32, usize, usize)> = stores
-        .iter()
-        .enumerate()
-        .flat_map(|(s, store)| {
-            store
-                .index
-                .iter()
-                .map(move |&(k, a, b)| (k, s as u32, a, b))
-        })
-        .collect();
-    order.sort_unstable_by_key(|&(k, ..)| k);
-    stats.alerts = order.len() as u64;
-    for &(k, ..) in &order {
-        let meta = if (k.rule as usize) < rules.rules.len() {
-            &rules.rules[k.rule as usize].meta
-        } else {
-            &rules.correlations[k.rule as usize - rules.rules.len()].meta
-        };
-        *stats.alerts_by_rule.entry(meta.title.clone()).or_default() += 1;
-        *stats
-            .alerts_by_level
-            .entry(meta.level.as_str().to_owned())
-            .or_default() += 1;
+    for store in &stores {
+        for (&rule, &n) in &store.by_rule {
+            let meta = if (rule as usize) < rules.rules.len() {
+                &rules.rules[rule as usize].meta
+            } else {
+                &rules.correlations[rule as usize - rules.rules.len()].meta
+            };
+            *stats.alerts_by_rule.entry(meta.title.clone()).or_default() += n;
+            *stats
+                .alerts_by_level
+                .entry(meta.level.as_str().to_owned())
+                .or_default() += n;
+            stats.alerts += n;
+        }
+        stats.alerts_spilled += store.spilled;
+        if let Some(e) = &store.spill_error {
+            stats.alert_spill_error = Some(format!("writing alerts to a temporary file: {e}"));
+        }
     }
-    (outcome, Alerts { stores, order }, stats)
+    (outcome, Alerts::new(stores), stats)
 }
 
 /// The first MiB of the first file, for tuning the prefilter to this input's traffic (stdin

@@ -7,6 +7,7 @@
 //! and counts every record; [`redact`] keeps credential values out of every output.
 
 pub mod alert;
+pub mod alert_store;
 pub mod cli;
 pub mod decode;
 pub mod engine;

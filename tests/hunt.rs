@@ -532,21 +532,32 @@ fn hunt_lines(set: &rules::RuleSet, paths: &[PathBuf], threads: usize, prefilter
         prefilter,
         ..HuntOptions::default()
     };
+    hunt_with(set, paths, &options).0
+}
+
+fn hunt_with(
+    set: &rules::RuleSet,
+    paths: &[PathBuf],
+    options: &HuntOptions,
+) -> (Vec<u8>, engine::HuntStats) {
     let mut diagnostics = Vec::new();
-    let (_, alerts, _) = engine::hunt(
+    let (_, alerts, stats) = engine::hunt(
         paths,
         &IngestOptions::default(),
         set,
-        &options,
+        options,
         &Redactor::with_key([1; 32]),
         &mut diagnostics,
     );
     let mut out = Vec::new();
-    for l in alerts.json_lines() {
-        out.extend_from_slice(l);
-        out.push(b'\n');
-    }
-    out
+    alerts
+        .try_for_each_line(|l| {
+            out.extend_from_slice(l);
+            out.push(b'\n');
+            Ok(())
+        })
+        .unwrap();
+    (out, stats)
 }
 
 #[test]
@@ -624,6 +635,26 @@ fn hunt_output_is_identical_for_any_thread_count() {
         assert!(
             one == hunt_lines(&set, &paths, threads, false),
             "threads {threads} differ"
+        );
+    }
+    // Alerts written out to sorted runs on disk and merged back give the same output, whether
+    // every alert is its own run or runs hold a few.
+    for (threads, alert_memory) in [(1, 1), (1, 100 << 10), (2, 1), (3, 200 << 10)] {
+        let options = HuntOptions {
+            threads,
+            prefilter: false,
+            alert_memory,
+            ..HuntOptions::default()
+        };
+        let (spilled, stats) = hunt_with(&set, &paths, &options);
+        assert!(
+            stats.alerts_spilled > 0,
+            "{alert_memory} bytes must force runs"
+        );
+        assert!(stats.alert_spill_error.is_none());
+        assert!(
+            one == spilled,
+            "threads {threads}, {alert_memory} bytes in memory: output differs"
         );
     }
 }

@@ -47,10 +47,14 @@ fn alerts_for(
         "test events must decode: {}",
         String::from_utf8_lossy(&diagnostics)
     );
+    let mut parsed = Vec::new();
     alerts
-        .json_lines()
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect()
+        .try_for_each_line(|l| {
+            parsed.push(serde_json::from_slice(l).unwrap());
+            Ok(())
+        })
+        .unwrap();
+    parsed
 }
 
 fn string(node: Option<&Node>) -> Option<String> {

@@ -1,6 +1,7 @@
 //! Alert outputs: JSON lines (the contract), a table for people, CSV for spreadsheets.
 
 use crate::alert::Alert;
+use crate::alert_store::Alerts;
 use crate::text::printable;
 use std::io::{self, Write};
 
@@ -37,26 +38,21 @@ const CSV_HEADER: &[&str] = &[
     "evidence",
 ];
 
-/// Writes alerts given as their JSON lines, in the order given.
-pub fn write_alerts<'a, W: Write>(
-    out: &mut W,
-    format: AlertFormat,
-    lines: impl Iterator<Item = &'a [u8]>,
-) -> io::Result<()> {
+/// Writes a hunt's alerts in their order.
+pub fn write_alerts<W: Write>(out: &mut W, format: AlertFormat, alerts: Alerts) -> io::Result<()> {
     match format {
-        AlertFormat::Jsonl => {
-            for line in lines {
-                out.write_all(line)?;
-                out.write_all(b"\n")?;
-            }
-        }
+        AlertFormat::Jsonl => alerts.try_for_each_line(|line| {
+            out.write_all(line)?;
+            out.write_all(b"\n")
+        })?,
         AlertFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(CSV_HEADER)?;
-            for line in lines {
+            alerts.try_for_each_line(|line| {
                 let a = parse(line)?;
                 w.write_record(csv_row(&a))?;
-            }
+                Ok(())
+            })?;
             w.flush()?;
         }
         AlertFormat::Table => {
@@ -65,7 +61,7 @@ pub fn write_alerts<'a, W: Write>(
                 "{:<27} {:<8} {:<40} {:<34} {:<6} {:<40} {:<5} {:<9} WHERE",
                 "TIME", "LEVEL", "RULE", "ACTOR", "VERB", "TARGET", "CODE", "EXPOSURE"
             )?;
-            for line in lines {
+            alerts.try_for_each_line(|line| {
                 let a = parse(line)?;
                 let target = format!(
                     "{}{}{}",
@@ -106,8 +102,8 @@ pub fn write_alerts<'a, W: Write>(
                         .map(|e| e.location.as_str())
                         .unwrap_or("-"),
                     count,
-                )?;
-            }
+                )
+            })?;
         }
     }
     Ok(())

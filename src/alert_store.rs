@@ -1,0 +1,282 @@
+//! Alerts held for the final ordering: serialized JSON lines with their sort keys, in memory up
+//! to a budget, then as sorted runs in temporary files, merged in order at the end. Memory stays
+//! bounded however many alerts a hunt makes; the output is the same either way.
+
+use crate::alert::Alert;
+use crate::engine::SortKey;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+
+/// Bytes of a run entry's header: the key's fields and the line's length, little-endian.
+const HEADER: usize = 16 + 4 + 8 + 4 + 4 + 4;
+/// The least memory budget: smaller runs would only multiply them.
+const MIN_BUDGET: usize = 64 << 10;
+/// Read-back buffers of all runs of a merge together, within [4 KiB, 64 KiB] each.
+const MERGE_BUFFERS: usize = 8 << 20;
+
+/// One handler's alerts.
+pub struct AlertStore {
+    bytes: Vec<u8>,
+    index: Vec<(SortKey, usize, usize)>,
+    /// Bytes of serialized alerts kept in memory before they are written out as a run.
+    budget: usize,
+    /// One temporary file per store holds its runs one after another (one descriptor however
+    /// many runs there are).
+    file: Option<File>,
+    /// Each run's offset and length in `file`, and its number of alerts.
+    runs: Vec<Run>,
+    /// Alerts per rule index (correlations after the rules).
+    pub by_rule: BTreeMap<u32, u64>,
+    pub spilled: u64,
+    /// Set when a run could not be written; alerts then stay in memory.
+    pub spill_error: Option<io::Error>,
+}
+
+impl AlertStore {
+    pub fn new(budget: usize) -> AlertStore {
+        AlertStore {
+            bytes: Vec::new(),
+            index: Vec::new(),
+            budget: budget.max(MIN_BUDGET),
+            file: None,
+            runs: Vec::new(),
+            by_rule: BTreeMap::new(),
+            spilled: 0,
+            spill_error: None,
+        }
+    }
+
+    pub fn push(&mut self, key: SortKey, alert: &Alert) {
+        let start = self.bytes.len();
+        // Serializing our own plain structs cannot fail.
+        let _ = serde_json::to_writer(&mut self.bytes, alert);
+        self.index.push((key, start, self.bytes.len()));
+        *self.by_rule.entry(key.rule).or_default() += 1;
+        if self.bytes.len() >= self.budget
+            && self.spill_error.is_none()
+            && let Err(e) = self.spill()
+        {
+            self.spill_error = Some(e);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len() + self.runs.iter().map(|r| r.count).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Writes the alerts in memory as one sorted run; on failure they stay in memory.
+    fn spill(&mut self) -> io::Result<()> {
+        self.index.sort_unstable_by_key(|&(k, ..)| k);
+        if self.file.is_none() {
+            self.file = Some(tempfile::tempfile()?);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        let offset = file.seek(SeekFrom::End(0))?;
+        let mut out = BufWriter::with_capacity(64 << 10, &mut *file);
+        let mut len = 0u64;
+        for &(key, a, b) in &self.index {
+            let line = &self.bytes[a..b];
+            let line_len = u32::try_from(line.len()).map_err(io::Error::other)?;
+            out.write_all(&key.time.to_le_bytes())?;
+            out.write_all(&key.input.to_le_bytes())?;
+            out.write_all(&key.line.to_le_bytes())?;
+            out.write_all(&key.item.to_le_bytes())?;
+            out.write_all(&key.rule.to_le_bytes())?;
+            out.write_all(&line_len.to_le_bytes())?;
+            out.write_all(line)?;
+            len += (HEADER + line.len()) as u64;
+        }
+        out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        self.runs.push(Run {
+            offset,
+            len,
+            count: self.index.len(),
+        });
+        self.spilled += self.index.len() as u64;
+        self.bytes.clear();
+        self.index.clear();
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    offset: u64,
+    len: u64,
+    count: usize,
+}
+
+/// The alerts of a hunt, to be read in their final order.
+pub struct Alerts {
+    stores: Vec<AlertStore>,
+}
+
+impl Alerts {
+    pub fn new(mut stores: Vec<AlertStore>) -> Alerts {
+        for store in &mut stores {
+            store.index.sort_unstable_by_key(|&(k, ..)| k);
+        }
+        Alerts { stores }
+    }
+
+    pub fn len(&self) -> usize {
+        self.stores.iter().map(AlertStore::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `each` with every alert's JSON line (no newline) in order: event time, input,
+    /// line, item, rule. Keys are unique (one alert per record, item and rule), so the order
+    /// does not depend on which thread made an alert.
+    pub fn try_for_each_line(
+        self,
+        mut each: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let runs: usize = self.stores.iter().map(|s| s.runs.len()).sum();
+        let buffer = (MERGE_BUFFERS / runs.max(1)).clamp(4 << 10, 64 << 10);
+        let mut cursors = Vec::new();
+        for store in &self.stores {
+            if let Some(file) = &store.file {
+                for run in &store.runs {
+                    cursors.push(Cursor::Run(RunReader {
+                        file,
+                        next: run.offset,
+                        end: run.offset + run.len,
+                        buf: Vec::with_capacity(buffer),
+                        pos: 0,
+                        left: run.count,
+                    }));
+                }
+            }
+            cursors.push(Cursor::Memory { store, next: 0 });
+        }
+        let mut heads: Vec<Vec<u8>> = vec![Vec::new(); cursors.len()];
+        let mut heap = BinaryHeap::new();
+        for (i, cursor) in cursors.iter_mut().enumerate() {
+            if let Some(key) = cursor.advance(&mut heads[i])? {
+                heap.push(Reverse((key, i)));
+            }
+        }
+        while let Some(Reverse((_, i))) = heap.pop() {
+            each(&heads[i])?;
+            if let Some(key) = cursors[i].advance(&mut heads[i])? {
+                heap.push(Reverse((key, i)));
+            }
+        }
+        Ok(())
+    }
+}
+
+enum Cursor<'s> {
+    Run(RunReader<'s>),
+    Memory { store: &'s AlertStore, next: usize },
+}
+
+impl Cursor<'_> {
+    /// Puts the next alert's line in `line` and returns its key; `None` at the end.
+    fn advance(&mut self, line: &mut Vec<u8>) -> io::Result<Option<SortKey>> {
+        line.clear();
+        match self {
+            Cursor::Memory { store, next } => {
+                let Some(&(key, a, b)) = store.index.get(*next) else {
+                    return Ok(None);
+                };
+                *next += 1;
+                line.extend_from_slice(&store.bytes[a..b]);
+                Ok(Some(key))
+            }
+            Cursor::Run(run) => {
+                if run.left == 0 {
+                    return Ok(None);
+                }
+                run.left -= 1;
+                let mut header = [0u8; HEADER];
+                run.read_exact(&mut header)?;
+                let field = |from: usize, to: usize| &header[from..to];
+                let key = SortKey {
+                    time: i128::from_le_bytes(le(field(0, 16))),
+                    input: u32::from_le_bytes(le(field(16, 20))),
+                    line: u64::from_le_bytes(le(field(20, 28))),
+                    item: u32::from_le_bytes(le(field(28, 32))),
+                    rule: u32::from_le_bytes(le(field(32, 36))),
+                };
+                let len = u32::from_le_bytes(le(field(36, 40))) as usize;
+                line.resize(len, 0);
+                run.read_exact(line)?;
+                Ok(Some(key))
+            }
+        }
+    }
+}
+
+/// Reads one run of the shared file at its own offset (positional reads, so runs of one file
+/// are read side by side without a descriptor each).
+struct RunReader<'s> {
+    file: &'s File,
+    next: u64,
+    end: u64,
+    buf: Vec<u8>,
+    pos: usize,
+    left: usize,
+}
+
+impl RunReader<'_> {
+    fn read_exact(&mut self, mut out: &mut [u8]) -> io::Result<()> {
+        while !out.is_empty() {
+            if self.pos == self.buf.len() {
+                let want = (self.buf.capacity() as u64).min(self.end - self.next) as usize;
+                if want == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "alert run ended early",
+                    ));
+                }
+                self.buf.resize(want, 0);
+                read_at(self.file, &mut self.buf, self.next)?;
+                self.next += want as u64;
+                self.pos = 0;
+            }
+            let n = out.len().min(self.buf.len() - self.pos);
+            out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+            self.pos += n;
+            out = &mut out[n..];
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match std::os::windows::fs::FileExt::seek_read(file, buf, offset)? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A fixed-size array from a slice of exactly that size (the header's layout guarantees it).
+fn le<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    out.copy_from_slice(bytes);
+    out
+}

@@ -230,8 +230,8 @@ pub fn detection_cnf(d: &Detection) -> Vec<Clause> {
 /// Skips records that no rule could match. Every rule has clauses of literals (CNF) that any
 /// record it matches must satisfy; the prefilter picks one clause per rule (its anchor) and
 /// passes over records that contain no anchor literal at all. Any choice of anchors is exact;
-/// [`Prefilter::tuned`] picks the rarest clause of each rule as seen in a sample of the input,
-/// which only changes how much is skipped.
+/// [`Prefilter::tuned`] chooses them together so the fewest records of a sample of the input
+/// pass, which only changes how much is skipped.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
     /// Per rule, its clauses. Empty when some rule can match any record.

@@ -12,7 +12,7 @@ use crate::rules::matcher::{EventView, FieldRef, Val};
 use crate::rules::sigma::CorrelationKind;
 use crate::rules::{Level, RuleSet};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -276,9 +276,84 @@ fn sample_records(paths: &[PathBuf]) -> Vec<u8> {
     sample
 }
 
-struct Group {
+/// One group's window, with running tallies so each event costs O(1) instead of a pass over
+/// the window (a busy group's window can hold tens of thousands of events).
+struct Group<'h> {
     events: VecDeque<usize>,
     last_seen: i128,
+    /// value_count: events per distinct value in the window.
+    distinct: HashMap<&'h str, u32>,
+    /// value_sum / value_avg: the window's numbers, summed in millionths so that adding and
+    /// removing them is exact.
+    sum_micros: i128,
+    numbers: usize,
+    /// temporal: events per listed rule in the window.
+    per_rule: Vec<u32>,
+}
+
+impl<'h> Group<'h> {
+    fn new(now: i128, rules: usize) -> Self {
+        Group {
+            events: VecDeque::new(),
+            last_seen: now,
+            distinct: HashMap::new(),
+            sum_micros: 0,
+            numbers: 0,
+            per_rule: vec![0; rules],
+        }
+    }
+
+    fn add(&mut self, i: usize, hit: &'h CorrHit) {
+        self.events.push_back(i);
+        if let Some(v) = hit.value.as_deref() {
+            *self.distinct.entry(v).or_default() += 1;
+        }
+        if let Some(m) = micros(hit) {
+            self.sum_micros += m;
+            self.numbers += 1;
+        }
+        if let Some(n) = self.per_rule.get_mut(hit.position as usize) {
+            *n += 1;
+        }
+    }
+
+    fn remove_oldest(&mut self, hits: &'h [CorrHit]) {
+        let Some(j) = self.events.pop_front() else {
+            return;
+        };
+        let hit = &hits[j];
+        if let Some(v) = hit.value.as_deref()
+            && let Some(n) = self.distinct.get_mut(v)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.distinct.remove(v);
+            }
+        }
+        if let Some(m) = micros(hit) {
+            self.sum_micros -= m;
+            self.numbers -= 1;
+        }
+        if let Some(n) = self.per_rule.get_mut(hit.position as usize) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// Empties the window (after it fired).
+    fn clear(&mut self) -> Vec<usize> {
+        self.distinct.clear();
+        self.sum_micros = 0;
+        self.numbers = 0;
+        self.per_rule.iter_mut().for_each(|n| *n = 0);
+        self.events.drain(..).collect()
+    }
+}
+
+/// A hit's value as a number in millionths, when it is one.
+fn micros(hit: &CorrHit) -> Option<i128> {
+    let x = hit.value.as_deref()?.trim().parse::<f64>().ok()?;
+    // `as` saturates: absurd magnitudes stay finite.
+    x.is_finite().then(|| (x * 1e6).round() as i128)
 }
 
 /// Runs every correlation over its hits in time order. Windows slide: at each event the group's
@@ -305,7 +380,7 @@ fn correlate(
                 .count();
         let corr = &rules.correlations[c as usize];
         let span = corr.timespan_secs as i128 * 1_000_000_000;
-        let mut groups: HashMap<&str, Group> = HashMap::new();
+        let mut groups: HashMap<&str, Group<'_>> = HashMap::new();
         for i in start..end {
             let hit = &hits[i];
             if hit.key.time == i128::MIN {
@@ -322,21 +397,20 @@ fn correlate(
                 groups.retain(|_, g| g.last_seen > cut);
                 stats.correlation_groups_evicted += (before - groups.len()) as u64;
             }
-            let group = groups.entry(hit.group.as_str()).or_insert_with(|| Group {
-                events: VecDeque::new(),
-                last_seen: now,
-            });
+            let group = groups
+                .entry(hit.group.as_str())
+                .or_insert_with(|| Group::new(now, corr.rules.len()));
             group.last_seen = now;
             while group
                 .events
                 .front()
                 .is_some_and(|&j| hits[j].key.time < now - span)
             {
-                group.events.pop_front();
+                group.remove_oldest(&hits);
             }
-            group.events.push_back(i);
-            if fires(corr.kind, corr, &group.events, &hits) {
-                let events: Vec<usize> = group.events.drain(..).collect();
+            group.add(i, hit);
+            if fires(corr, group, &hits) {
+                let events = group.clear();
                 if corr.meta.level >= options.min_level {
                     let alert = correlation_alert(rules, c as usize, &events, &hits);
                     let key = SortKey {
@@ -351,49 +425,34 @@ fn correlate(
     }
 }
 
-fn fires(
-    kind: CorrelationKind,
-    corr: &crate::rules::Correlation,
-    events: &VecDeque<usize>,
-    hits: &[CorrHit],
-) -> bool {
-    match kind {
-        CorrelationKind::EventCount => corr.holds(events.len() as f64),
-        CorrelationKind::ValueCount => {
-            let distinct: HashSet<&str> = events
-                .iter()
-                .filter_map(|&j| hits[j].value.as_deref())
-                .collect();
-            corr.holds(distinct.len() as f64)
-        }
+fn fires(corr: &crate::rules::Correlation, group: &Group<'_>, hits: &[CorrHit]) -> bool {
+    match corr.kind {
+        CorrelationKind::EventCount => corr.holds(group.events.len() as f64),
+        CorrelationKind::ValueCount => corr.holds(group.distinct.len() as f64),
         CorrelationKind::ValueSum | CorrelationKind::ValueAvg => {
-            let numbers: Vec<f64> = events
-                .iter()
-                .filter_map(|&j| hits[j].value.as_deref()?.trim().parse::<f64>().ok())
-                .collect();
-            if numbers.is_empty() {
+            if group.numbers == 0 {
                 return false;
             }
-            let sum: f64 = numbers.iter().sum();
-            let n = if kind == CorrelationKind::ValueSum {
+            let sum = group.sum_micros as f64 / 1e6;
+            let n = if corr.kind == CorrelationKind::ValueSum {
                 sum
             } else {
-                sum / numbers.len() as f64
+                sum / group.numbers as f64
             };
             corr.holds(n)
         }
         CorrelationKind::Temporal => {
-            let distinct: HashSet<u32> = events.iter().map(|&j| hits[j].position).collect();
+            let distinct = group.per_rule.iter().filter(|&&n| n > 0).count();
             if corr.conditions.is_empty() {
-                distinct.len() == corr.rules.len()
+                distinct == corr.rules.len()
             } else {
-                corr.holds(distinct.len() as f64)
+                corr.holds(distinct as f64)
             }
         }
         CorrelationKind::TemporalOrdered => {
             // The listed rules must appear in order: find rule 0, then rule 1 after it, ….
             let mut next = 0u32;
-            for &j in events {
+            for &j in &group.events {
                 if hits[j].position == next {
                     next += 1;
                 }

@@ -62,14 +62,6 @@ impl AlertStore {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.index.len() + self.runs.iter().map(|r| r.count).sum::<usize>()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Writes the alerts in memory as one sorted run; on failure they stay in memory.
     fn spill(&mut self) -> io::Result<()> {
         self.index.sort_unstable_by_key(|&(k, ..)| k);
@@ -125,14 +117,6 @@ impl Alerts {
             store.index.sort_unstable_by_key(|&(k, ..)| k);
         }
         Alerts { stores }
-    }
-
-    pub fn len(&self) -> usize {
-        self.stores.iter().map(AlertStore::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Calls `each` with every alert's JSON line (no newline) in order: event time, input,

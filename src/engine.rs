@@ -58,6 +58,8 @@ struct CorrHit {
     position: u32,
     group: String,
     value: Option<String>,
+    /// `value` as a number in millionths, when it reads as one (value_sum / value_avg).
+    micros: Option<i128>,
     alert: Alert,
 }
 
@@ -138,6 +140,7 @@ impl Handler for Hunter<'_> {
                     correlation: c as u32,
                     position: position as u32,
                     group,
+                    micros: value.as_deref().and_then(micros),
                     value,
                     alert: Alert::from_event(&rule.meta, d, self.redactor),
                 });
@@ -308,7 +311,7 @@ impl<'h> Group<'h> {
         if let Some(v) = hit.value.as_deref() {
             *self.distinct.entry(v).or_default() += 1;
         }
-        if let Some(m) = micros(hit) {
+        if let Some(m) = hit.micros {
             self.sum_micros += m;
             self.numbers += 1;
         }
@@ -330,7 +333,7 @@ impl<'h> Group<'h> {
                 self.distinct.remove(v);
             }
         }
-        if let Some(m) = micros(hit) {
+        if let Some(m) = hit.micros {
             self.sum_micros -= m;
             self.numbers -= 1;
         }
@@ -349,9 +352,9 @@ impl<'h> Group<'h> {
     }
 }
 
-/// A hit's value as a number in millionths, when it is one.
-fn micros(hit: &CorrHit) -> Option<i128> {
-    let x = hit.value.as_deref()?.trim().parse::<f64>().ok()?;
+/// A value as a number in millionths, when it reads as one.
+fn micros(value: &str) -> Option<i128> {
+    let x = value.trim().parse::<f64>().ok()?;
     // `as` saturates: absurd magnitudes stay finite.
     x.is_finite().then(|| (x * 1e6).round() as i128)
 }

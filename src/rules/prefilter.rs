@@ -134,18 +134,7 @@ fn item_value_cnf(item: &Item) -> Vec<Clause> {
             if *all {
                 ops.iter().filter_map(op_literals).collect()
             } else {
-                let mut clause = Clause::new();
-                for op in ops {
-                    match op_literals(op) {
-                        Some(l) => clause.extend(l),
-                        None => return Vec::new(),
-                    }
-                }
-                if clause.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![clause]
-                }
+                any_of(ops.iter().map(op_literals))
             }
         }
         _ => Vec::new(),
@@ -154,9 +143,15 @@ fn item_value_cnf(item: &Item) -> Vec<Clause> {
 
 /// An OR is implied by one clause: the union of one clause from each side.
 fn or_clauses(children: impl Iterator<Item = Vec<Clause>>) -> Vec<Clause> {
+    any_of(children.map(best))
+}
+
+/// The one clause that holds when any of the alternatives holds: their union. Nothing when an
+/// alternative gives no clause (it could match without any literal).
+fn any_of(alternatives: impl Iterator<Item = Option<Clause>>) -> Vec<Clause> {
     let mut union = Clause::new();
-    for cnf in children {
-        match best(cnf) {
+    for alternative in alternatives {
+        match alternative {
             Some(c) => union.extend(c),
             None => return Vec::new(),
         }

@@ -119,55 +119,219 @@ pub fn actor_kind(username: Option<&str>) -> &'static str {
     }
 }
 
-/// The DESIGN.md verdict: did a credential reach the caller?
+/// Kubelet API paths (after `nodes/<node>/proxy/`) that run something in a container.
+const KUBELET_RUN_PATHS: &[&str] = &["exec", "run", "attach", "portforward", "checkpoint"];
+
+/// Workload kinds whose specs carry environment values.
+const WORKLOAD_RESOURCES: &[&str] = &[
+    "pods",
+    "deployments",
+    "replicasets",
+    "statefulsets",
+    "daemonsets",
+    "jobs",
+    "cronjobs",
+    "replicationcontrollers",
+];
+
+/// What a request touched: `ns/name`, or every `kind` of a namespace or of the cluster.
+fn scope(object: Option<&crate::event::ObjectRef<'_>>, kind: &str) -> String {
+    let ns = object.and_then(|o| o.namespace.as_deref());
+    let name = object.and_then(|o| o.name.as_deref());
+    match (ns, name) {
+        (Some(ns), Some(name)) => format!("{ns}/{name}"),
+        (None, Some(name)) => name.to_owned(),
+        (Some(ns), None) => format!("every {kind} in namespace {ns}"),
+        (None, None) => format!("every {kind} in the cluster"),
+    }
+}
+
+/// A top-level string of a raw JSON body (`type`, …), parsed only for the rare events whose
+/// level logged a body.
+fn body_string(raw: Option<&crate::event::RawJson<'_>>, path: &[&str]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(raw?.as_str()).ok()?;
+    let mut node = &value;
+    for step in path {
+        node = node.get(step)?;
+    }
+    match node {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The DESIGN.md verdict: did a credential reach the caller? The reason names what was (or
+/// would have been) exposed, and the Secret's type when the event's level shows it.
 pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
-    let verdict = |v: &str, r: &str| Exposure {
-        verdict: v.to_owned(),
-        reason: r.to_owned(),
-    };
     let code = event.response_status.as_ref().and_then(|s| s.code);
     let decision = event.decision();
     let object = event.object_ref.as_ref();
     let resource = object.and_then(|o| o.resource.as_deref()).unwrap_or("");
     let sub = object.and_then(|o| o.subresource.as_deref()).unwrap_or("");
     let verb = event.verb.as_deref().unwrap_or("");
-    let credential_path = match (resource, sub, verb) {
-        ("secrets", "", "get" | "list" | "watch") => {
-            Some(("exposed", "secret data returned to the caller"))
+    let reading = matches!(verb, "get" | "list" | "watch");
+    // (verdict on success, what happens on success, what it concerns)
+    let credential_path: Option<(&str, &str, String)> = match (resource, sub) {
+        ("secrets", "") if reading => {
+            let kind = body_string(event.response_object.as_ref(), &["type"])
+                .map(|t| format!(" (type {t})"))
+                .unwrap_or_default();
+            Some((
+                "exposed",
+                "returned",
+                format!("Secret data of {}{kind}", scope(object, "Secret")),
+            ))
         }
-        ("serviceaccounts", "token", "create") => Some(("exposed", "service-account token minted")),
-        ("pods", "exec" | "attach", _) => Some((
+        ("secrets", "") if verb == "create" => {
+            match body_string(event.request_object.as_ref(), &["type"]) {
+                Some(t) if t == "kubernetes.io/service-account-token" => Some((
+                    "possible",
+                    "created",
+                    format!(
+                        "a long-lived service-account token Secret {} (reading it returns the token)",
+                        scope(object, "Secret")
+                    ),
+                )),
+                _ => None,
+            }
+        }
+        ("serviceaccounts", "token") if verb == "create" => {
+            let lifetime = body_string(
+                event.request_object.as_ref(),
+                &["spec", "expirationSeconds"],
+            )
+            .map(|s| format!(" ({s} s lifetime requested)"))
+            .unwrap_or_default();
+            Some((
+                "exposed",
+                "minted",
+                format!(
+                    "a service-account token for {}{lifetime}",
+                    scope(object, "service account")
+                ),
+            ))
+        }
+        ("certificatesigningrequests", "approval") if matches!(verb, "update" | "patch") => Some((
             "exposed",
-            "interactive session in a workload, with its mounted credentials and environment",
+            "approved",
+            format!(
+                "client certificate request {} (its requester can fetch the certificate)",
+                scope(object, "request")
+            ),
         )),
-        ("pods", "log", _) => Some((
+        ("certificatesigningrequests", "") if verb == "create" => Some((
             "possible",
-            "container logs returned; whether they hold credentials is unknown",
+            "created",
+            format!(
+                "certificate signing request {} (a credential once approved)",
+                scope(object, "request")
+            ),
         )),
-        ("nodes", "proxy", _) => Some(("possible", "kubelet API reached through the node proxy")),
-        ("containers", "logs", _) => Some((
+        ("pods", "exec" | "attach") => Some((
+            "exposed",
+            "opened",
+            format!(
+                "a session in pod {}, with its mounted credentials and environment",
+                scope(object, "pod")
+            ),
+        )),
+        ("pods", "ephemeralcontainers") if !reading => Some((
+            "exposed",
+            "added",
+            format!(
+                "a debug container in pod {}, with its mounted credentials",
+                scope(object, "pod")
+            ),
+        )),
+        ("pods", "log") => Some((
             "possible",
-            "container logs returned; whether they hold credentials is unknown",
+            "returned",
+            format!(
+                "container logs of pod {} (whether they hold credentials is unknown)",
+                scope(object, "pod")
+            ),
+        )),
+        ("nodes", "proxy") => {
+            let path = event
+                .request_uri
+                .as_deref()
+                .and_then(|u| u.split_once("/proxy/"))
+                .map(|(_, p)| {
+                    p.split(['/', '?'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_ascii_lowercase()
+                })
+                .unwrap_or_default();
+            let node = scope(object, "node");
+            if KUBELET_RUN_PATHS.contains(&path.as_str()) {
+                Some((
+                    "exposed",
+                    "reached",
+                    format!("kubelet {path} on node {node}, with the container's credentials"),
+                ))
+            } else {
+                Some((
+                    "possible",
+                    "reached",
+                    format!("the kubelet API of node {node} (/{path})"),
+                ))
+            }
+        }
+        ("containers", "logs") => Some((
+            "possible",
+            "returned",
+            format!(
+                "container logs of {} (whether they hold credentials is unknown)",
+                scope(object, "container")
+            ),
+        )),
+        ("configmaps", "") if reading => Some((
+            "possible",
+            "returned",
+            format!(
+                "ConfigMap data of {} (it may hold credentials)",
+                scope(object, "ConfigMap")
+            ),
+        )),
+        (r, "") if reading && WORKLOAD_RESOURCES.contains(&r) => Some((
+            "possible",
+            "returned",
+            format!(
+                "{r} specs of {} (their environment values may hold credentials)",
+                scope(object, r.trim_end_matches('s'))
+            ),
         )),
         _ => None,
     };
-    if decision.is_some_and(|d| d.eq_ignore_ascii_case("forbid")) || code.is_some_and(|c| c >= 400)
-    {
-        return verdict(
-            "attempted",
-            &match code {
-                Some(c) => format!("request failed or was denied ({c})"),
-                None => "request denied".to_owned(),
+    let denied = decision.is_some_and(|d| d.eq_ignore_ascii_case("forbid"));
+    if denied || code.is_some_and(|c| c >= 400) {
+        let why = match code {
+            Some(c) => format!("request failed or was denied ({c})"),
+            None => "request denied".to_owned(),
+        };
+        return Exposure {
+            verdict: "attempted".to_owned(),
+            reason: match credential_path {
+                Some((_, happened, what)) => format!("{why}; not {happened}: {what}"),
+                None => why,
             },
-        );
+        };
     }
     match (credential_path, code) {
-        (Some((v, r)), Some(_)) => verdict(v, r),
-        (Some(_), None) => verdict(
-            "possible",
-            "credential path reached; the outcome was not recorded",
-        ),
-        (None, _) => verdict("none", "no credential-bearing response"),
+        (Some((verdict, happened, what)), Some(_)) => Exposure {
+            verdict: verdict.to_owned(),
+            reason: format!("{happened}: {what}"),
+        },
+        (Some((_, _, what)), None) => Exposure {
+            verdict: "possible".to_owned(),
+            reason: format!("outcome not recorded: {what}"),
+        },
+        (None, _) => Exposure {
+            verdict: "none".to_owned(),
+            reason: "no credential-bearing response".to_owned(),
+        },
     }
 }
 

@@ -1,8 +1,9 @@
 //! The command line: verbs parsed here, each handed to its domain module. This is the edge where
 //! library errors become messages and exit codes.
 
+use crate::config::Config;
 use crate::engine::{self, HuntOptions};
-use crate::event::fields::FIELDS;
+use crate::event::fields::all_fields;
 use crate::ingest::{self, IngestOptions};
 use crate::redact::Redactor;
 use crate::rules::{self, Level, RuleSource, Severity};
@@ -36,6 +37,8 @@ enum Command {
     Rules(RulesCommand),
     /// List the event fields rules and outputs can use.
     Fields(FieldsArgs),
+    /// Print the default configuration (the rules' tunables), to copy and edit for `--config`.
+    Config,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -74,6 +77,10 @@ struct RuleArgs {
     /// Leave out the built-in rules and the built-in filters.
     #[arg(long)]
     no_builtin: bool,
+    /// The rules' tunables: placeholders (namespaces, address ranges, expected identities),
+    /// correlation windows, rules and filters switched off (`credwatch config` prints the defaults).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -115,12 +122,18 @@ enum RulesCommand {
         rules: RuleArgs,
         #[arg(long, value_enum, default_value = "table")]
         format: FieldsFormat,
+        /// List the filters instead: each with its reason and the rules it applies to.
+        #[arg(long)]
+        filters: bool,
     },
     /// Check rule files and report every problem of every file, with file:line.
     Lint {
         /// Rule files or directories.
         #[arg(required = true, value_name = "RULES")]
         paths: Vec<PathBuf>,
+        /// The tunables placeholders are expanded from (default: the shipped ones).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
     /// Run the rules' own test events (built-in rules, and those given).
     Test {
@@ -130,6 +143,9 @@ enum RulesCommand {
         /// Leave out the built-in rules.
         #[arg(long)]
         no_builtin: bool,
+        /// The rules' tunables (see `credwatch config`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -208,6 +224,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Events(args) => events(args),
         Command::Fields(args) => fields(args),
+        Command::Config => {
+            print!("{}", crate::config::DEFAULTS);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Hunt(args) => hunt(args),
         Command::Rules(cmd) => rules_command(cmd),
     };
@@ -281,22 +301,15 @@ fn fields(args: FieldsArgs) -> anyhow::Result<ExitCode> {
     let mut out = output_writer(None)?;
     match args.format {
         FieldsFormat::Table => {
-            let width = FIELDS.iter().map(|f| f.name.len()).max().unwrap_or(0);
-            for f in FIELDS {
-                writeln!(
-                    out,
-                    "{:<width$}  {:<9} {}",
-                    f.name,
-                    f.ty.as_str(),
-                    f.description
-                )?;
+            let width = all_fields().map(|(name, ..)| name.len()).max().unwrap_or(0);
+            for (name, ty, description) in all_fields() {
+                writeln!(out, "{name:<width$}  {:<9} {description}", ty.as_str())?;
             }
         }
         FieldsFormat::Json => {
-            let rows: Vec<_> = FIELDS
-                .iter()
-                .map(|f| {
-                    sonic_rs::json!({"name": f.name, "type": f.ty.as_str(), "description": f.description})
+            let rows: Vec<_> = all_fields()
+                .map(|(name, ty, description)| {
+                    sonic_rs::json!({"name": name, "type": ty.as_str(), "description": description})
                 })
                 .collect();
             writeln!(out, "{}", sonic_rs::to_string(&rows)?)?;
@@ -306,9 +319,17 @@ fn fields(args: FieldsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(path) => Config::load(path)?,
+        None => Config::defaults(),
+    })
+}
+
 fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
     let sources: Vec<RuleSource> = args.rules.iter().cloned().map(RuleSource::File).collect();
-    match rules::load_with_builtin(&sources, !args.no_builtin) {
+    let config = load_config(args.config.as_ref())?;
+    match rules::load_with_builtin(&sources, !args.no_builtin, &config) {
         Ok(set) => Ok(set),
         Err(e) => {
             let mut stderr = io::stderr().lock();
@@ -446,21 +467,30 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
 
 fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        RulesCommand::List { rules, format } => {
+        RulesCommand::List {
+            rules,
+            format,
+            filters,
+        } => {
             let set = load_rules(&rules)?;
             let mut out = output_writer(None)?;
+            if filters {
+                list_filters(&set, format, &mut out)?;
+                out.flush()?;
+                return Ok(ExitCode::SUCCESS);
+            }
             match format {
                 FieldsFormat::Table => {
                     writeln!(
                         out,
-                        "{:<9} {:<14} {:<56} ID / FILE",
+                        "{:<13} {:<16} {:<56} ID / FILE",
                         "LEVEL", "KIND", "TITLE"
                     )?;
                     for r in &set.rules {
                         let kind = if r.emits { "detection" } else { "detection*" };
                         writeln!(
                             out,
-                            "{:<9} {:<14} {:<56} {}  {}:{}",
+                            "{:<13} {:<16} {:<56} {}  {}:{}",
                             r.meta.level.as_str(),
                             kind,
                             r.meta.title,
@@ -472,7 +502,7 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                     for c in &set.correlations {
                         writeln!(
                             out,
-                            "{:<9} {:<14} {:<56} {}  {}:{}",
+                            "{:<13} {:<16} {:<56} {}  {}:{}",
                             c.meta.level.as_str(),
                             c.kind.as_str(),
                             c.meta.title,
@@ -484,7 +514,7 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                     for f in &set.filters {
                         writeln!(
                             out,
-                            "{:<9} {:<14} {:<56} {}  {}:{}",
+                            "{:<13} {:<16} {:<56} {}  {}:{}",
                             "-",
                             "filter",
                             f.meta.title,
@@ -516,9 +546,10 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Lint { paths } => {
+        RulesCommand::Lint { paths, config } => {
             let sources: Vec<RuleSource> = paths.into_iter().map(RuleSource::File).collect();
-            let (diags, count) = match rules::load(&sources) {
+            let config = load_config(config.as_ref())?;
+            let (diags, count) = match rules::load_configured(&sources, &config) {
                 Ok(set) => (
                     set.notes,
                     set.rules.len() + set.correlations.len() + set.filters.len(),
@@ -552,10 +583,15 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
-        RulesCommand::Test { paths, no_builtin } => {
+        RulesCommand::Test {
+            paths,
+            no_builtin,
+            config,
+        } => {
             let set = load_rules(&RuleArgs {
                 rules: paths,
                 no_builtin,
+                config,
             })?;
             let results = rules::testing::run(&set);
             let mut out = output_writer(None)?;
@@ -595,6 +631,49 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `rules list --filters`: name, reason (the filter's title) and the rules each applies to.
+fn list_filters(
+    set: &rules::RuleSet,
+    format: FieldsFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let targets = |i: usize| -> Vec<&str> {
+        set.rules
+            .iter()
+            .filter(|r| r.filters.contains(&i))
+            .map(|r| r.meta.name.as_deref().unwrap_or(r.meta.key()))
+            .collect()
+    };
+    match format {
+        FieldsFormat::Table => {
+            for (i, f) in set.filters.iter().enumerate() {
+                let name = f.meta.name.as_deref().unwrap_or(f.meta.key());
+                writeln!(out, "{name}  ({}:{})", f.meta.file, f.meta.line)?;
+                writeln!(out, "  why:        {}", f.meta.title)?;
+                if let Some(d) = &f.meta.description {
+                    writeln!(out, "  note:       {d}")?;
+                }
+                writeln!(out, "  applies to: {}", targets(i).join(", "))?;
+            }
+            writeln!(
+                out,
+                "{} filters; switch one off with `disabled: [NAME]` in a --config file",
+                set.filters.len()
+            )?;
+        }
+        FieldsFormat::Json => {
+            let rows: Vec<serde_json::Value> = set
+                .filters
+                .iter()
+                .enumerate()
+                .map(|(i, f)| serde_json::json!({"id": f.meta.key(), "reason": f.meta.title, "description": f.meta.description, "builtin": f.meta.builtin, "file": f.meta.file, "line": f.meta.line, "applies_to": targets(i)}))
+                .collect();
+            writeln!(out, "{}", serde_json::to_string(&rows)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// A one-line progress display on a terminal's stderr: bytes read of the inputs' total size.

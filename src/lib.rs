@@ -9,6 +9,7 @@
 pub mod alert;
 pub mod alert_store;
 pub mod cli;
+pub mod config;
 pub mod decode;
 pub mod engine;
 pub mod event;

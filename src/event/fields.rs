@@ -279,6 +279,22 @@ pub static FIELDS: &[FieldDef] = &[
     },
 ];
 
+/// Fields credwatch derives from others, resolved by the rule compiler (not read by a getter):
+/// (name, type, description).
+pub static DERIVED: &[(&str, FieldType, &str)] = &[(
+    "requestURI.command",
+    FieldType::String,
+    "credwatch: the command of an exec, attach or kubelet exec request, decoded from requestURI's command= parameters and joined by spaces",
+)];
+
+/// (name, type, description) of every field rules can name: the catalogue, then the derived.
+pub fn all_fields() -> impl Iterator<Item = (&'static str, FieldType, &'static str)> {
+    FIELDS
+        .iter()
+        .map(|f| (f.name, f.ty, f.description))
+        .chain(DERIVED.iter().copied())
+}
+
 /// Looks a field up by its dotted name. Annotation keys beyond the two listed are open-ended:
 /// read them with `AuditEvent::annotations.get(key)`.
 pub fn lookup(name: &str) -> Option<&'static FieldDef> {

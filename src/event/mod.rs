@@ -7,6 +7,7 @@
 
 pub mod fields;
 mod time;
+mod uri;
 
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use time::{normalize_timestamp, parse_timestamp};
+pub use uri::exec_command;
 
 /// Who made the request (`user` and `impersonatedUser`).
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]

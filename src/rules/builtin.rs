@@ -1,4 +1,5 @@
 //! Rules shipped inside the binary: the files under `rules/`, embedded at build time.
+//! `rules/credwatch/` holds credwatch's credential-access pack (playbooks and tests inline);
 //! `rules/sigmahq/` holds SigmaHQ's Kubernetes audit rules, unchanged (DRL 1.1; see its README).
 
 macro_rules! embed {
@@ -7,6 +8,12 @@ macro_rules! embed {
 
 /// (path under `rules/`, text) of every built-in rule and test file.
 pub static FILES: &[(&str, &str)] = embed![
+    "credwatch/access.yml",
+    "credwatch/exec.yml",
+    "credwatch/filters.yml",
+    "credwatch/secrets.yml",
+    "credwatch/sequences.yml",
+    "credwatch/tokens.yml",
     "sigmahq/kubernetes_audit_change_admission_controller.tests.yml",
     "sigmahq/kubernetes_audit_change_admission_controller.yml",
     "sigmahq/kubernetes_audit_cronjob_modification.tests.yml",

@@ -55,6 +55,9 @@ pub fn resolve(name: &str) -> Result<FieldRef, String> {
             }
         }
     }
+    if name == super::matcher::EXEC_COMMAND {
+        return Ok(FieldRef::ExecCommand);
+    }
     if let Some(key) = name.strip_prefix("annotations.").filter(|k| !k.is_empty()) {
         return Ok(FieldRef::Annotation(key.to_owned()));
     }

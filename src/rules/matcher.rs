@@ -29,6 +29,9 @@ pub enum FieldRef {
     },
     /// The whole raw record (keywords).
     Raw,
+    /// The command of an exec, attach or kubelet exec/run request, decoded from the
+    /// `command=` parameters of `requestURI` (`requestURI.command`).
+    ExecCommand,
 }
 
 impl FieldRef {
@@ -42,6 +45,7 @@ impl FieldRef {
             }
             FieldRef::BodyAnywhere { response, key } => format!("{}..{key}", body_name(*response)),
             FieldRef::Raw => "(keywords)".to_owned(),
+            FieldRef::ExecCommand => EXEC_COMMAND.to_owned(),
         }
     }
 
@@ -49,6 +53,9 @@ impl FieldRef {
         matches!(self, FieldRef::Catalog(def) if def.name == name)
     }
 }
+
+/// The name rules use for [`FieldRef::ExecCommand`].
+pub const EXEC_COMMAND: &str = "requestURI.command";
 
 fn body_name(response: bool) -> &'static str {
     if response {
@@ -81,6 +88,7 @@ pub struct EventView<'e, 'a> {
     request: OnceCell<Option<serde_json::Value>>,
     response: OnceCell<Option<serde_json::Value>>,
     extra: OnceCell<Option<serde_json::Value>>,
+    command: OnceCell<Option<String>>,
 }
 
 impl<'e, 'a> EventView<'e, 'a> {
@@ -95,6 +103,7 @@ impl<'e, 'a> EventView<'e, 'a> {
             request: OnceCell::new(),
             response: OnceCell::new(),
             extra: OnceCell::new(),
+            command: OnceCell::new(),
         }
     }
 
@@ -213,6 +222,24 @@ impl<'e, 'a> EventView<'e, 'a> {
                 Ok(text) => f(Val::Str(Cow::Borrowed(text))),
                 Err(_) => false,
             },
+            FieldRef::ExecCommand => {
+                let command = self.command.get_or_init(|| {
+                    self.event
+                        .request_uri
+                        .as_deref()
+                        .and_then(crate::event::exec_command)
+                        .or_else(|| {
+                            // Logged at Request level, the PodExecOptions body lists it too.
+                            let words = self.body(false)?.get("command")?.as_array()?;
+                            let words: Vec<&str> =
+                                words.iter().filter_map(|w| w.as_str()).collect();
+                            (!words.is_empty()).then(|| words.join(" "))
+                        })
+                });
+                command
+                    .as_deref()
+                    .is_some_and(|c| f(Val::Str(Cow::Borrowed(c))))
+            }
         }
     }
 
@@ -548,7 +575,7 @@ impl Item {
         let field = match &self.field {
             FieldRef::Catalog(def) if def.ty == crate::event::fields::FieldType::Object => 50,
             FieldRef::Catalog(_) | FieldRef::Annotation(_) => 1,
-            FieldRef::UserExtra(_) => 20,
+            FieldRef::UserExtra(_) | FieldRef::ExecCommand => 20,
             FieldRef::BodyPath { .. } | FieldRef::BodyAnywhere { .. } => 50,
             FieldRef::Raw => 30,
         };

@@ -11,6 +11,7 @@ pub mod sigma;
 pub mod testing;
 pub mod yaml;
 
+use crate::config::Config;
 use matcher::{EventView, FieldRef};
 use serde::Serialize;
 use sigma::{Body, CorrelationDoc, CorrelationKind, CountCmp, Detection, Document, TestEvent};
@@ -64,6 +65,9 @@ pub struct RuleMeta {
     pub falsepositives: Vec<String>,
     pub playbook: Option<String>,
     pub author: Option<String>,
+    /// credwatch extension `credwatch: {standalone: true}`: the rule alerts on its own even when
+    /// correlations use it with `generate: false` (Sigma's default silences such rules).
+    pub standalone: bool,
     pub file: String,
     pub line: usize,
     pub builtin: bool,
@@ -169,6 +173,8 @@ pub struct Correlation {
     pub value_field: Vec<Option<FieldRef>>,
     pub timespan_secs: i64,
     pub conditions: Vec<(CountCmp, f64)>,
+    /// Event sequences and whether the correlation must fire on them (`rules test`).
+    pub tests: Vec<TestEvent>,
 }
 
 impl Correlation {
@@ -205,20 +211,25 @@ pub struct RuleSet {
 /// Loads rules from files, directories (`*.yml`, `*.yaml`, walked in order) and texts. Test
 /// files (`*.tests.yml`) attach their events to the rule file of the same stem.
 pub fn load(sources: &[RuleSource]) -> Result<RuleSet, LoadError> {
+    load_configured(sources, &Config::defaults())
+}
+
+/// [`load`] with the given tunables (placeholders, windows, rules switched off).
+pub fn load_configured(sources: &[RuleSource], config: &Config) -> Result<RuleSet, LoadError> {
     let mut diags = Vec::new();
     let mut docs: Vec<Document> = Vec::new();
     let mut side_tests: Vec<(String, Vec<TestEvent>)> = Vec::new();
     for source in sources {
         match source {
             RuleSource::Text { name, text } => {
-                parse_text(name, text, false, &mut docs, &mut side_tests, &mut diags)
+                parse_text(name, text, config, &mut docs, &mut side_tests, &mut diags)
             }
             RuleSource::File(path) => {
                 for file in rule_files(path, &mut diags) {
                     let name = file.display().to_string();
                     match std::fs::read_to_string(&file) {
                         Ok(text) => {
-                            parse_text(&name, &text, false, &mut docs, &mut side_tests, &mut diags)
+                            parse_text(&name, &text, config, &mut docs, &mut side_tests, &mut diags)
                         }
                         Err(e) => diags.push(Diag::error(&name, 0, format!("cannot read: {e}"))),
                     }
@@ -242,11 +253,15 @@ pub fn load(sources: &[RuleSource]) -> Result<RuleSet, LoadError> {
             )),
         }
     }
-    build(docs, diags)
+    build(docs, diags, config)
 }
 
 /// Loads the built-in rules (plus `extra`), marking them built-in.
-pub fn load_with_builtin(extra: &[RuleSource], builtin: bool) -> Result<RuleSet, LoadError> {
+pub fn load_with_builtin(
+    extra: &[RuleSource],
+    builtin: bool,
+    config: &Config,
+) -> Result<RuleSet, LoadError> {
     let mut sources: Vec<RuleSource> = Vec::new();
     if builtin {
         for (path, text) in BUILTIN {
@@ -265,7 +280,7 @@ pub fn load_with_builtin(extra: &[RuleSource], builtin: bool) -> Result<RuleSet,
             },
         });
     }
-    load(&sources)
+    load_configured(&sources, config)
 }
 
 fn rule_files(path: &Path, diags: &mut Vec<Diag>) -> Vec<PathBuf> {
@@ -298,12 +313,12 @@ fn rule_files(path: &Path, diags: &mut Vec<Diag>) -> Vec<PathBuf> {
 fn parse_text(
     name: &str,
     text: &str,
-    builtin: bool,
+    config: &Config,
     docs: &mut Vec<Document>,
     side_tests: &mut Vec<(String, Vec<TestEvent>)>,
     diags: &mut Vec<Diag>,
 ) {
-    let builtin = builtin || name.starts_with("builtin:");
+    let builtin = name.starts_with("builtin:");
     let parsed = match yaml::parse_documents(text) {
         Ok(p) => p,
         Err(e) => {
@@ -327,7 +342,7 @@ fn parse_text(
         return;
     }
     for doc in &parsed {
-        match sigma::parse_document(doc, name, diags) {
+        match sigma::parse_document(doc, name, &config.placeholders, diags) {
             Some(sigma::Parsed::Rule(mut d)) => {
                 d.meta.builtin = builtin;
                 docs.push(*d);
@@ -342,22 +357,35 @@ fn parse_text(
     }
 }
 
-fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError> {
+fn build(docs: Vec<Document>, mut diags: Vec<Diag>, config: &Config) -> Result<RuleSet, LoadError> {
     let mut rules: Vec<Rule> = Vec::new();
     let mut filter_docs = Vec::new();
-    let mut corr_docs: Vec<(RuleMeta, CorrelationDoc)> = Vec::new();
+    let mut corr_docs: Vec<(RuleMeta, CorrelationDoc, Vec<TestEvent>)> = Vec::new();
+    for (name, file, line) in &config.disabled {
+        if !docs.iter().any(|d| d.meta.answers_to(name)) {
+            // A warning: one configuration serves runs with and without the built-in rules.
+            diags.push(Diag::warning(
+                file,
+                *line,
+                format!("`disabled` names no loaded rule, correlation or filter `{name}`"),
+            ));
+        }
+    }
     for doc in docs {
+        let off = config.is_disabled(doc.meta.id.as_deref(), doc.meta.name.as_deref());
         match doc.body {
             Body::Detection(detection) => rules.push(Rule {
                 meta: doc.meta,
                 detection,
                 filters: Vec::new(),
-                emits: true,
+                // Switched off: still feeds correlations that are on, never alerts itself.
+                emits: !off,
                 correlations: Vec::new(),
                 tests: doc.tests,
             }),
-            Body::Filter(f) => filter_docs.push((doc.meta, f)),
-            Body::Correlation(c) => corr_docs.push((doc.meta, c)),
+            Body::Filter(f) if !off => filter_docs.push((doc.meta, f)),
+            Body::Correlation(c) if !off => corr_docs.push((doc.meta, c, doc.tests)),
+            Body::Filter(_) | Body::Correlation(_) => {}
         }
     }
     // Ids must be unique, or references would be ambiguous.
@@ -417,7 +445,7 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
         });
     }
     let mut correlations = Vec::new();
-    for (meta, c) in corr_docs {
+    for (meta, c, tests) in corr_docs {
         let mut idxs = Vec::new();
         let mut ok = true;
         for (reference, line) in &c.rules {
@@ -471,12 +499,20 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
         if !ok {
             continue;
         }
+        let timespan_secs = [meta.name.as_deref(), meta.id.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|k| config.timespans.get(k).copied())
+            .unwrap_or(c.timespan_secs);
         let ci = correlations.len();
         for (pos, &r) in idxs.iter().enumerate() {
+            let off =
+                config.is_disabled(rules[r].meta.id.as_deref(), rules[r].meta.name.as_deref());
+            let generate = (c.generate || rules[r].meta.standalone) && !off;
             if rules[r].correlations.is_empty() {
-                rules[r].emits = c.generate;
+                rules[r].emits = generate;
             } else {
-                rules[r].emits |= c.generate;
+                rules[r].emits |= generate;
             }
             rules[r].correlations.push((ci, pos));
         }
@@ -486,8 +522,9 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>) -> Result<RuleSet, LoadError
             rules: idxs,
             group_by,
             value_field,
-            timespan_secs: c.timespan_secs,
+            timespan_secs,
             conditions: c.conditions,
+            tests,
         });
     }
     let (errors, notes): (Vec<Diag>, Vec<Diag>) = diags

@@ -124,6 +124,10 @@ fn matcher_cnf(m: &Matcher) -> Vec<Clause> {
 
 /// The clauses an item's values give.
 fn item_value_cnf(item: &Item) -> Vec<Clause> {
+    // The decoded command is not the record's text (`%2Fvar%2Frun…`): no literal to require.
+    if matches!(item.field, FieldRef::ExecCommand) {
+        return Vec::new();
+    }
     match &item.test {
         Test::Values {
             ops,

@@ -102,6 +102,7 @@ pub enum Body {
 pub struct TestEvent {
     pub file: String,
     pub expect_match: bool,
+    /// The event (a detection's test), or a JSON array of events in order (a correlation's).
     pub event: serde_json::Value,
     pub line: usize,
 }
@@ -123,7 +124,12 @@ struct Ctx<'d> {
     file: &'d str,
     diags: &'d mut Vec<Diag>,
     failed: bool,
+    /// Values of `%name%` placeholders for the `expand` modifier.
+    placeholders: &'d Placeholders,
 }
+
+/// Placeholder name (without `%`) → its values (see `crate::config`).
+pub type Placeholders = std::collections::BTreeMap<String, Vec<String>>;
 
 impl Ctx<'_> {
     fn error(&mut self, line: usize, message: impl Into<String>) {
@@ -155,11 +161,17 @@ fn string_list(node: Option<&Node>) -> Vec<String> {
 
 /// Parses and compiles one YAML document. Problems go to `diags`; `None` when the document
 /// cannot be used.
-pub fn parse_document(doc: &Node, file: &str, diags: &mut Vec<Diag>) -> Option<Parsed> {
+pub fn parse_document(
+    doc: &Node,
+    file: &str,
+    placeholders: &Placeholders,
+    diags: &mut Vec<Diag>,
+) -> Option<Parsed> {
     let mut cx = Ctx {
         file,
         diags,
         failed: false,
+        placeholders,
     };
     if doc.entries().is_none() {
         if doc.is_null() {
@@ -207,6 +219,9 @@ pub fn parse_document(doc: &Node, file: &str, diags: &mut Vec<Diag>) -> Option<P
             .and_then(|c| c.get("playbook"))
             .and_then(scalar_string),
         author: doc.get("author").and_then(scalar_string),
+        standalone: credwatch
+            .and_then(|c| c.get("standalone"))
+            .is_some_and(|n| n.scalar() == Some(Scalar::Bool(true))),
         file: file.to_owned(),
         line: doc.line,
         builtin: false,
@@ -290,16 +305,27 @@ fn parse_tests(node: &Node, cx: &mut Ctx<'_>) -> Vec<TestEvent> {
             _ => None,
         });
         let event = item.get("event");
-        match (expect, event) {
-            (Some(expect_match), Some(event)) if event.entries().is_some() => out.push(TestEvent {
-                file: cx.file.to_owned(),
-                expect_match,
-                event: event.to_json(),
-                line: item.line,
-            }),
+        let events = item.get("events");
+        match (expect, event, events) {
+            (Some(expect_match), Some(event), None) if event.entries().is_some() => {
+                out.push(TestEvent {
+                    file: cx.file.to_owned(),
+                    expect_match,
+                    event: event.to_json(),
+                    line: item.line,
+                })
+            }
+            (Some(expect_match), None, Some(events)) if matches!(events.value, Value::Seq(_)) => {
+                out.push(TestEvent {
+                    file: cx.file.to_owned(),
+                    expect_match,
+                    event: events.to_json(),
+                    line: item.line,
+                })
+            }
             _ => cx.error(
                 item.line,
-                "a test needs `match: true|false` and an `event` map",
+                "a test needs `match: true|false` and an `event` map (or, for a correlation, an `events` list)",
             ),
         }
     }
@@ -308,15 +334,18 @@ fn parse_tests(node: &Node, cx: &mut Ctx<'_>) -> Vec<TestEvent> {
 
 /// Parses a `*.tests.yml` file's list.
 pub fn parse_test_file(doc: &Node, file: &str, diags: &mut Vec<Diag>) -> Vec<TestEvent> {
+    let none = Placeholders::new();
     let mut cx = Ctx {
         file,
         diags,
         failed: false,
+        placeholders: &none,
     };
     parse_tests(doc, &mut cx)
 }
 
-fn parse_timespan(text: &str) -> Option<i64> {
+/// `90s`, `10m`, `2h`, `1d`, `1w` in seconds.
+pub fn parse_timespan(text: &str) -> Option<i64> {
     let text = text.trim();
     let unit = text.chars().last()?;
     let n: i64 = text[..text.len() - unit.len_utf8()].parse().ok()?;
@@ -679,6 +708,7 @@ struct Mods {
     base64: bool,
     base64offset: bool,
     fieldref: bool,
+    expand: bool,
     time: Option<TimePart>,
 }
 
@@ -713,7 +743,8 @@ fn parse_mods(modifiers: &[&str], key: &str, line: usize, cx: &mut Ctx<'_>) -> O
             "week" => m.time = Some(TimePart::Week),
             "month" => m.time = Some(TimePart::Month),
             "year" => m.time = Some(TimePart::Year),
-            "windash" | "utf16" | "utf16le" | "utf16be" | "wide" | "expand" => {
+            "expand" => m.expand = true,
+            "windash" | "utf16" | "utf16le" | "utf16be" | "wide" => {
                 cx.error(
                     line,
                     format!("`{key}`: modifier `{raw}` is unsupported for this log source (Kubernetes audit events)"),
@@ -744,6 +775,17 @@ fn compile_values(
     keywords: bool,
 ) -> Option<Matcher> {
     let mods = parse_mods(modifiers, key, line, cx)?;
+    let expanded;
+    let values = if mods.expand {
+        expanded = expand_placeholders(values, key, cx)?;
+        if expanded.is_empty() {
+            // A placeholder configured with no values: this test matches nothing.
+            return Some(Matcher::Or(Vec::new()));
+        }
+        &expanded[..]
+    } else {
+        values
+    };
     if values.is_empty() {
         lit_error(cx, line, key, "has no values");
         return None;
@@ -944,6 +986,69 @@ fn compile_values(
             or_null,
         },
     }))
+}
+
+/// The `expand` modifier: every `%name%` in a value replaced by each configured value of the
+/// placeholder (several placeholders in one value give every combination); `\%` is a plain `%`.
+fn expand_placeholders(values: &[Node], key: &str, cx: &mut Ctx<'_>) -> Option<Vec<Node>> {
+    let mut out = Vec::new();
+    for v in values {
+        let Some(text) = scalar_string(v) else {
+            lit_error(cx, v.line, key, "`expand` needs string values");
+            return None;
+        };
+        // Alternating literal text and placeholder names.
+        let mut variants = vec![String::new()];
+        let mut rest = text.as_str();
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix("\\%") {
+                variants.iter_mut().for_each(|s| s.push('%'));
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix('%') {
+                let Some(end) = after.find('%') else {
+                    lit_error(
+                        cx,
+                        v.line,
+                        key,
+                        &format!("unclosed placeholder in `{text}`"),
+                    );
+                    return None;
+                };
+                let name = &after[..end];
+                let Some(replacements) = cx.placeholders.get(name) else {
+                    let known: Vec<&str> = cx.placeholders.keys().map(String::as_str).collect();
+                    let msg = format!(
+                        "unknown placeholder `%{name}%` (configured: {}; set it under `placeholders` in --config)",
+                        if known.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
+                    );
+                    lit_error(cx, v.line, key, &msg);
+                    return None;
+                };
+                variants = variants
+                    .iter()
+                    .flat_map(|prefix| replacements.iter().map(move |r| format!("{prefix}{r}")))
+                    .collect();
+                rest = &after[end + 1..];
+            } else {
+                let cut = rest
+                    .char_indices()
+                    .skip(1)
+                    .find(|&(i, c)| c == '%' || (c == '\\' && rest[i..].starts_with("\\%")))
+                    .map_or(rest.len(), |(i, _)| i);
+                variants.iter_mut().for_each(|s| s.push_str(&rest[..cut]));
+                rest = &rest[cut..];
+            }
+        }
+        out.extend(variants.into_iter().map(|text| Node {
+            value: Value::Scalar(text, true),
+            line: v.line,
+        }));
+    }
+    Some(out)
 }
 
 pub fn any_contains(needles: Vec<String>) -> Vec<Op> {

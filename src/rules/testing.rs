@@ -101,7 +101,7 @@ pub fn rule_matches(set: &RuleSet, index: usize, decoded: &Decoded<'_, '_>) -> b
             .any(|&f| set.filters[f].detection.eval(&view))
 }
 
-/// Runs every test event of every rule.
+/// Runs every test of every rule and correlation.
 pub fn run(set: &RuleSet) -> Vec<TestResult> {
     let mut out = Vec::new();
     for (i, rule) in set.rules.iter().enumerate() {
@@ -109,7 +109,14 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
             let mut event = test.event.clone();
             complete_event(&mut event, n);
             let location = format!("{}:{}", test.file, test.line);
-            let got = with_decoded(&event, &location, |d| rule_matches(set, i, d));
+            let got = if event.is_array() {
+                Err(
+                    "a detection rule's test takes one `event` (`events` is for correlations)"
+                        .to_owned(),
+                )
+            } else {
+                with_decoded(&event, &location, |d| rule_matches(set, i, d))
+            };
             out.push(TestResult {
                 rule: rule.meta.title.clone(),
                 location,
@@ -119,5 +126,64 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
             });
         }
     }
+    for corr in &set.correlations {
+        for test in &corr.tests {
+            let location = format!("{}:{}", test.file, test.line);
+            let got = correlation_fires(set, corr.meta.key(), &test.event);
+            out.push(TestResult {
+                rule: corr.meta.title.clone(),
+                location,
+                expected: test.expect_match,
+                matched: got.as_ref().ok().copied(),
+                error: got.err(),
+            });
+        }
+    }
     out
+}
+
+/// Runs the whole rule set over `events` (a JSON array, completed like single test events,
+/// one second apart unless they give their times) and says whether an alert of the
+/// correlation `key` came out.
+fn correlation_fires(set: &RuleSet, key: &str, events: &serde_json::Value) -> Result<bool, String> {
+    use std::io::Write as _;
+    let Some(events) = events.as_array() else {
+        return Err("a correlation's test takes an `events` list".to_owned());
+    };
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let path = dir.path().join("events.jsonl");
+    let mut text = Vec::new();
+    for (n, e) in events.iter().enumerate() {
+        let mut e = e.clone();
+        complete_event(&mut e, n);
+        serde_json::to_writer(&mut text, &e).map_err(|e| e.to_string())?;
+        text.push(b'\n');
+    }
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(&text))
+        .map_err(|e| format!("writing the test events: {e}"))?;
+    let mut diagnostics = Vec::new();
+    let (outcome, alerts, _) = crate::engine::hunt(
+        &[path],
+        &crate::ingest::IngestOptions::default(),
+        set,
+        &crate::engine::HuntOptions::default(),
+        &crate::redact::Redactor::with_key([0; 32]),
+        &mut diagnostics,
+    );
+    if outcome.summary.rejected > 0 {
+        return Err(format!(
+            "test events do not decode: {}",
+            String::from_utf8_lossy(&diagnostics).trim()
+        ));
+    }
+    let mut fired = false;
+    alerts
+        .try_for_each_line(|line| {
+            let alert: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
+            fired |= alert["rule"]["id"].as_str() == Some(key);
+            Ok(())
+        })
+        .map_err(|e| format!("reading alerts: {e}"))?;
+    Ok(fired)
 }

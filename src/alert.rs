@@ -295,11 +295,20 @@ pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
                 scope(object, "ConfigMap")
             ),
         )),
+        ("configmaps", "") if matches!(verb, "create" | "update" | "patch") => Some((
+            "none",
+            "written",
+            format!(
+                "ConfigMap {} (any credential in it is readable by every ConfigMap reader)",
+                scope(object, "ConfigMap")
+            ),
+        )),
         (r, "") if reading && WORKLOAD_RESOURCES.contains(&r) => Some((
             "possible",
             "returned",
             format!(
-                "{r} specs of {} (their environment values may hold credentials)",
+                "{} specs of {} (their environment values may hold credentials)",
+                r.trim_end_matches('s'),
                 scope(object, r.trim_end_matches('s'))
             ),
         )),

@@ -105,6 +105,8 @@ pub struct TestEvent {
     /// The event (a detection's test), or a JSON array of events in order (a correlation's).
     pub event: serde_json::Value,
     pub line: usize,
+    /// The exposure verdict the match must carry (`exposure:` in the test), when given.
+    pub exposure: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -306,6 +308,15 @@ fn parse_tests(node: &Node, cx: &mut Ctx<'_>) -> Vec<TestEvent> {
         });
         let event = item.get("event");
         let events = item.get("events");
+        let exposure = item.get("exposure").and_then(scalar_string);
+        if let Some(v) = &exposure
+            && !["exposed", "attempted", "possible", "none"].contains(&v.as_str())
+        {
+            cx.error(
+                item.line,
+                format!("`exposure: {v}` must be exposed, attempted, possible or none"),
+            );
+        }
         match (expect, event, events) {
             (Some(expect_match), Some(event), None) if event.entries().is_some() => {
                 out.push(TestEvent {
@@ -313,6 +324,7 @@ fn parse_tests(node: &Node, cx: &mut Ctx<'_>) -> Vec<TestEvent> {
                     expect_match,
                     event: event.to_json(),
                     line: item.line,
+                    exposure: exposure.clone(),
                 })
             }
             (Some(expect_match), None, Some(events)) if matches!(events.value, Value::Seq(_)) => {
@@ -321,6 +333,7 @@ fn parse_tests(node: &Node, cx: &mut Ctx<'_>) -> Vec<TestEvent> {
                     expect_match,
                     event: events.to_json(),
                     line: item.line,
+                    exposure: exposure.clone(),
                 })
             }
             _ => cx.error(

@@ -115,7 +115,18 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
                         .to_owned(),
                 )
             } else {
-                with_decoded(&event, &location, |d| rule_matches(set, i, d))
+                with_decoded(&event, &location, |d| {
+                    (
+                        rule_matches(set, i, d),
+                        crate::alert::exposure(d.event).verdict,
+                    )
+                })
+                .and_then(|(matched, verdict)| match &test.exposure {
+                    Some(want) if matched && *want != verdict => Err(format!(
+                        "matched with exposure `{verdict}`, but the test expects `{want}`"
+                    )),
+                    _ => Ok(matched),
+                })
             };
             out.push(TestResult {
                 rule: rule.meta.title.clone(),

@@ -1,0 +1,248 @@
+//! The built-in credential-access pack (`rules/credwatch/`): every rule carries what an analyst
+//! needs (ATT&CK tags, false-positive notes, a playbook, tests), its tests pass, exposure
+//! verdicts hold for succeeded, denied and unknown outcomes, and the configuration tunes it.
+
+use credwatch::config::Config;
+use credwatch::rules::testing::{complete_event, rule_matches, run, with_decoded};
+use credwatch::rules::{self, RuleMeta, RuleSet};
+
+fn pack(config: &Config) -> RuleSet {
+    rules::load_with_builtin(&[], true, config).expect("built-in rules load")
+}
+
+fn ours(meta: &RuleMeta) -> bool {
+    meta.file.starts_with("builtin:credwatch/")
+}
+
+#[test]
+fn every_rule_carries_tags_notes_playbook_and_tests() {
+    let set = pack(&Config::defaults());
+    let mut problems = Vec::new();
+    let mut emitting = 0;
+    for rule in set.rules.iter().filter(|r| ours(&r.meta)) {
+        let m = &rule.meta;
+        let name = m.name.clone().unwrap_or_default();
+        if !name.starts_with("cw_") {
+            problems.push(format!("{}: rules are named cw_*", m.title));
+        }
+        let positives = rule.tests.iter().filter(|t| t.expect_match).count();
+        if positives == 0 || positives == rule.tests.len() {
+            problems.push(format!("{name}: needs positive and negative tests"));
+        }
+        if !m.tags.iter().any(|t| t.starts_with("attack.")) {
+            problems.push(format!("{name}: no ATT&CK tag"));
+        }
+        if rule.emits {
+            emitting += 1;
+            if !m.tags.iter().any(|t| t.starts_with("attack.t")) {
+                problems.push(format!("{name}: no ATT&CK technique tag"));
+            }
+            if m.falsepositives.is_empty() {
+                problems.push(format!("{name}: no false-positive notes"));
+            }
+            if m.playbook.as_deref().is_none_or(|p| p.lines().count() < 2) {
+                problems.push(format!("{name}: no playbook"));
+            }
+            if !rule
+                .tests
+                .iter()
+                .any(|t| t.expect_match && t.exposure.is_some())
+            {
+                problems.push(format!(
+                    "{name}: no positive test states its exposure verdict"
+                ));
+            }
+        }
+    }
+    for c in set.correlations.iter().filter(|c| ours(&c.meta)) {
+        let name = c.meta.name.clone().unwrap_or_default();
+        if c.meta.playbook.is_none() || c.meta.falsepositives.is_empty() {
+            problems.push(format!(
+                "{name}: correlation without playbook or false-positive notes"
+            ));
+        }
+        if !c.meta.tags.iter().any(|t| t.starts_with("attack.t")) {
+            problems.push(format!("{name}: no ATT&CK technique tag"));
+        }
+        let positives = c.tests.iter().filter(|t| t.expect_match).count();
+        if positives == 0 || positives == c.tests.len() {
+            problems.push(format!("{name}: needs positive and negative sequences"));
+        }
+    }
+    for f in set.filters.iter().filter(|f| ours(&f.meta)) {
+        if f.meta.description.is_none() || f.meta.title.len() < 20 {
+            problems.push(format!("filter {}: needs a one-line reason", f.meta.key()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(emitting >= 25, "the pack emits from {emitting} rules");
+    assert!(
+        set.correlations.iter().filter(|c| ours(&c.meta)).count() >= 10,
+        "sequences and bursts are correlations"
+    );
+}
+
+#[test]
+fn rule_tests_pass() {
+    let set = pack(&Config::defaults());
+    let results = run(&set);
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|r| !r.passed())
+        .map(|r| format!("{} {}: {:?} {:?}", r.location, r.rule, r.matched, r.error))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    assert!(results.len() >= 200, "{} tests", results.len());
+}
+
+/// Every positive test event, rewritten as denied and as of unknown outcome: whenever the rule
+/// still matches, the verdict must be `attempted` for the denial and never `exposed` when the
+/// outcome is unknown.
+#[test]
+fn exposure_verdicts_follow_the_outcome() {
+    let set = pack(&Config::defaults());
+    let mut problems = Vec::new();
+    let (mut denied_checked, mut unknown_checked) = (0, 0);
+    for (i, rule) in set.rules.iter().enumerate() {
+        if !ours(&rule.meta) || !rule.emits {
+            continue;
+        }
+        for (n, test) in rule
+            .tests
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.expect_match)
+        {
+            let mut denied = test.event.clone();
+            denied["responseStatus"] =
+                serde_json::json!({"status": "Failure", "reason": "Forbidden", "code": 403});
+            denied["annotations"] = serde_json::json!({"authorization.k8s.io/decision": "forbid"});
+            let mut unknown = test.event.clone();
+            if let Some(map) = unknown.as_object_mut() {
+                map.remove("responseStatus");
+                map.remove("annotations");
+            }
+            for (variant, mut event) in [("denied", denied), ("unknown", unknown)] {
+                complete_event(&mut event, n);
+                let got = with_decoded(&event, "variant", |d| {
+                    (
+                        rule_matches(&set, i, d),
+                        credwatch::alert::exposure(d.event),
+                    )
+                })
+                .expect("variant decodes");
+                let (matched, exposure) = got;
+                if !matched {
+                    continue;
+                }
+                let ok = match variant {
+                    "denied" => {
+                        denied_checked += 1;
+                        exposure.verdict == "attempted"
+                    }
+                    _ => {
+                        unknown_checked += 1;
+                        exposure.verdict == "possible" || exposure.verdict == "none"
+                    }
+                };
+                if !ok {
+                    problems.push(format!(
+                        "{} test {} {variant}: {} ({})",
+                        rule.meta.title, n, exposure.verdict, exposure.reason
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        denied_checked >= 15,
+        "denied variants checked: {denied_checked}"
+    );
+    assert!(
+        unknown_checked >= 25,
+        "unknown variants checked: {unknown_checked}"
+    );
+}
+
+fn hunt_names(set: &RuleSet, events: &[serde_json::Value]) -> Vec<String> {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let mut file = std::fs::File::create(&path).unwrap();
+    for (n, e) in events.iter().enumerate() {
+        let mut e = e.clone();
+        complete_event(&mut e, n);
+        writeln!(file, "{e}").unwrap();
+    }
+    drop(file);
+    let (_, alerts, _) = credwatch::engine::hunt(
+        &[path],
+        &credwatch::ingest::IngestOptions::default(),
+        set,
+        &credwatch::engine::HuntOptions::default(),
+        &credwatch::redact::Redactor::with_key([1; 32]),
+        &mut Vec::new(),
+    );
+    let mut names = Vec::new();
+    alerts
+        .try_for_each_line(|l| {
+            let a: serde_json::Value = serde_json::from_slice(l).unwrap();
+            names.push(a["rule"]["name"].as_str().unwrap_or("").to_owned());
+            Ok(())
+        })
+        .unwrap();
+    names
+}
+
+#[test]
+fn configuration_tunes_the_pack() {
+    let exec = serde_json::json!({"verb": "create", "stage": "ResponseStarted", "requestURI": "/api/v1/namespaces/p/pods/a/exec?command=sh", "user": {"username": "breakglass@example.com"}, "objectRef": {"resource": "pods", "subresource": "exec", "namespace": "p", "name": "a"}, "responseStatus": {"code": 101}});
+    // Ten distinct Secrets read over eight minutes: outside the default 5-minute window.
+    let reads: Vec<_> = (0..10)
+        .map(|i| serde_json::json!({"verb": "get", "user": {"username": "bob@example.com"}, "objectRef": {"resource": "secrets", "namespace": "data", "name": format!("s{i}")}, "responseStatus": {"code": 200}, "requestReceivedTimestamp": format!("2026-01-01T00:{:02}:00Z", i * 53 / 60)}))
+        .collect();
+    let cases: [(&str, &str, Vec<serde_json::Value>, bool); 6] = [
+        ("defaults: exec alerts", "", vec![exec.clone()], true),
+        (
+            "expected identity exempted",
+            "placeholders:\n  expected_identities: [breakglass@example.com]\n",
+            vec![exec.clone()],
+            false,
+        ),
+        (
+            "rule switched off",
+            "disabled: [cw_pod_exec]\n",
+            vec![exec],
+            false,
+        ),
+        ("burst outside the default window", "", reads.clone(), false),
+        (
+            "burst inside a widened window",
+            "timespans:\n  cw_secrets_read_many: 10m\n",
+            reads.clone(),
+            true,
+        ),
+        (
+            "correlation switched off",
+            "timespans:\n  cw_secrets_read_many: 10m\ndisabled: [cw_secrets_read_many]\n",
+            reads,
+            false,
+        ),
+    ];
+    for (what, text, events, want) in cases {
+        let config = Config::parse("test.yml", text, Config::defaults()).expect(what);
+        let set = pack(&config);
+        let names = hunt_names(&set, &events);
+        let target = if what.contains("burst") || what.contains("correlation") {
+            "cw_secrets_read_many"
+        } else {
+            "cw_pod_exec"
+        };
+        assert_eq!(
+            names.iter().any(|n| n == target),
+            want,
+            "{what}: alerts {names:?}"
+        );
+    }
+}

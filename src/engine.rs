@@ -470,12 +470,31 @@ fn fires(corr: &crate::rules::Correlation, group: &Group<'_>, hits: &[CorrHit]) 
     }
 }
 
+fn verdict_rank(verdict: &str) -> u8 {
+    match verdict {
+        "exposed" => 3,
+        "possible" => 2,
+        "attempted" => 1,
+        _ => 0,
+    }
+}
+
 fn correlation_alert(rules: &RuleSet, c: usize, events: &[usize], hits: &[CorrHit]) -> Alert {
     let corr = &rules.correlations[c];
     let last = &hits[events[events.len() - 1]];
     let mut alert = last.alert.clone();
     alert.rule = AlertRule::from_meta(&corr.meta);
     alert.count = events.len() as u64;
+    // The window's strongest verdict: one Secret returned among many refusals is an exposure.
+    let strongest = events
+        .iter()
+        .map(|&j| &hits[j].alert.exposure)
+        .max_by_key(|e| verdict_rank(&e.verdict));
+    if let Some(e) = strongest
+        && verdict_rank(&e.verdict) > verdict_rank(&alert.exposure.verdict)
+    {
+        alert.exposure = e.clone();
+    }
     let evidence: Vec<Evidence> = events
         .iter()
         .flat_map(|&j| hits[j].alert.evidence.iter().cloned())

@@ -89,7 +89,9 @@ struct AuthorizationInfo<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RequestMetadata<'a> {
-    #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
+    // `callerIP` is how some exporters (Panther's normalisation among them) spell Cloud
+    // Logging's `callerIp`.
+    #[serde(borrow, default, alias = "callerIP", deserialize_with = "crate::event::opt_str")]
     caller_ip: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
     caller_supplied_user_agent: Option<Cow<'a, str>>,

@@ -52,6 +52,42 @@ const CREDENTIAL_KEYS: &[(&str, CredentialKind)] = &[
     ("client-key-data", CredentialKind::Password),
 ];
 
+/// Command-line flags whose next argument is a credential.
+const CREDENTIAL_FLAGS: &[&str] = &[
+    "--password",
+    "--token",
+    "--secret",
+    "--client-secret",
+    "--api-key",
+];
+
+/// Credentials recognisable inside one command argument: (pattern, kind); group 1, when the
+/// pattern has one, is the credential itself.
+fn command_patterns() -> &'static [(regex::Regex, CredentialKind)] {
+    static PATTERNS: OnceLock<Vec<(regex::Regex, CredentialKind)>> = OnceLock::new();
+    PATTERNS.get_or_init(|| {
+        [
+            (
+                r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[=:]\s*(\S+)",
+                CredentialKind::Password,
+            ),
+            (
+                r"(?i)bearer\s+([A-Za-z0-9._~+/-]+=*)",
+                CredentialKind::Token,
+            ),
+            (
+                r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+                CredentialKind::Token,
+            ),
+            (r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b", CredentialKind::Token),
+        ]
+        .into_iter()
+        // The patterns are fixed; one that failed to build would be a defect caught by tests.
+        .filter_map(|(p, kind)| regex::Regex::new(p).ok().map(|re| (re, kind)))
+        .collect()
+    })
+}
+
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// Holds the fingerprint key, loaded on first use.
@@ -134,36 +170,79 @@ impl Redactor {
     }
 
     /// Redacts the values of credential-named query parameters of a request URI
-    /// (`?token=…`, `access_token=…`), keeping the rest of the URI as it was.
+    /// (`?token=…`, `access_token=…`), and credentials inside exec command arguments
+    /// (`command=--password%3D…`, a bearer token, a JWT, an AWS access key id), keeping the rest
+    /// of the URI as it was.
     pub fn redact_uri<'u>(&self, uri: &'u str) -> std::borrow::Cow<'u, str> {
         let Some((path, query)) = uri.split_once('?') else {
             return std::borrow::Cow::Borrowed(uri);
         };
-        let sensitive = |key: &str| {
+        let named = |key: &str| {
             CREDENTIAL_KEYS
                 .iter()
-                .any(|(k, _)| k.eq_ignore_ascii_case(key))
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, kind)| *kind)
         };
-        if !query
-            .split('&')
-            .any(|pair| sensitive(pair.split_once('=').map_or(pair, |(k, _)| k)))
-        {
-            return std::borrow::Cow::Borrowed(uri);
-        }
+        let mut changed = false;
+        let mut previous_flag = false;
         let redacted: Vec<String> = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
-                Some((k, v)) if sensitive(k) => {
-                    let kind = CREDENTIAL_KEYS
-                        .iter()
-                        .find(|(ck, _)| ck.eq_ignore_ascii_case(k))
-                        .map_or(CredentialKind::Token, |(_, kind)| *kind);
+                Some((k, v)) if named(k).is_some() => {
+                    changed = true;
+                    let kind = named(k).unwrap_or(CredentialKind::Token);
                     format!("{k}={}", self.redact(kind, v))
+                }
+                Some(("command", v)) => {
+                    let arg = crate::event::percent_decode(v);
+                    let out = match self.redact_command_arg(&arg, previous_flag) {
+                        Some(clean) => {
+                            changed = true;
+                            format!("command={clean}")
+                        }
+                        None => pair.to_owned(),
+                    };
+                    previous_flag = CREDENTIAL_FLAGS.iter().any(|f| arg.eq_ignore_ascii_case(f));
+                    out
                 }
                 _ => pair.to_owned(),
             })
             .collect();
+        if !changed {
+            return std::borrow::Cow::Borrowed(uri);
+        }
         std::borrow::Cow::Owned(format!("{path}?{}", redacted.join("&")))
+    }
+
+    /// One exec argument with the credentials in it redacted, or `None` when it holds none.
+    /// `after_flag`: the previous argument was a credential flag (`--password`, `--token`).
+    fn redact_command_arg(&self, arg: &str, after_flag: bool) -> Option<String> {
+        if after_flag && !arg.is_empty() {
+            return Some(self.redact(CredentialKind::Password, arg));
+        }
+        let mut text = arg.to_owned();
+        let mut found = false;
+        for (re, kind) in command_patterns() {
+            let replaced = re.replace_all(&text, |caps: &regex::Captures<'_>| {
+                found = true;
+                let whole = &caps[0];
+                // Group 1, when the pattern has one, is the credential; the rest stays.
+                match caps.get(1) {
+                    Some(m) => {
+                        let start = m.start() - caps.get(0).map_or(0, |w| w.start());
+                        format!(
+                            "{}{}{}",
+                            &whole[..start],
+                            self.redact(*kind, m.as_str()),
+                            &whole[start + m.len()..]
+                        )
+                    }
+                    None => self.redact(*kind, whole),
+                }
+            });
+            text = replaced.into_owned();
+        }
+        found.then_some(text)
     }
 
     /// First 8 hex digits of HMAC-SHA256(key, value).
@@ -417,6 +496,60 @@ mod tests {
         assert_ne!(a, redactor.fingerprint("s3cret2"));
         assert_eq!(a.len(), 8);
         assert_ne!(a, Redactor::with_key([2; KEY_LEN]).fingerprint("s3cret"));
+    }
+
+    #[test]
+    fn credentials_in_exec_commands_are_redacted() {
+        let redactor = Redactor::with_key([1; KEY_LEN]);
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0.c2lnbmF0dXJl";
+        // (uri, secret that must disappear, text that must stay)
+        let cases = [
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=mysql&command=--password%3Dhunter2xyz&container=db",
+                "hunter2xyz",
+                "--password=",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=vault&command=login&command=--token&command=s.abcdefghij",
+                "s.abcdefghij",
+                "command=login",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=curl&command=-H&command=Authorization%3A+Bearer+abc123def456&command=http%3A%2F%2Fx",
+                "abc123def456",
+                "Authorization: Bearer ",
+            ),
+            (
+                &format!(
+                    "/api/v1/namespaces/p/pods/a/exec?command=kubectl&command=--server%3Dx&command={jwt}"
+                ),
+                jwt,
+                "command=kubectl",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=env&command=AWS_ACCESS_KEY_ID%3DAKIAABCDEFGHIJKLMNOP&command=aws",
+                "AKIAABCDEFGHIJKLMNOP",
+                "AWS_ACCESS_KEY_ID=",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=sh&command=-c&command=echo+x+token%3Dsupersecret1",
+                "supersecret1",
+                "echo x token=",
+            ),
+        ];
+        for (uri, secret, kept) in cases {
+            let out = redactor.redact_uri(uri);
+            assert!(!out.contains(secret), "{uri} -> {out}");
+            assert!(out.contains(kept), "{uri} -> {out}");
+            assert!(out.contains("[REDACTED type="), "{uri} -> {out}");
+        }
+        // Commands without credentials are left exactly as logged.
+        for uri in [
+            "/api/v1/namespaces/p/pods/a/exec?command=cat&command=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&stdout=true",
+            "/api/v1/namespaces/p/pods/a/exec?command=ls&command=-la",
+        ] {
+            assert_eq!(redactor.redact_uri(uri), uri);
+        }
     }
 
     #[test]

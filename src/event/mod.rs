@@ -16,7 +16,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 pub use time::{normalize_timestamp, parse_timestamp};
-pub use uri::exec_command;
+pub use uri::{exec_command, percent_decode};
 
 /// Who made the request (`user` and `impersonatedUser`).
 #[derive(Debug, Default, Clone, Deserialize, Serialize)]

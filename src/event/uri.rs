@@ -14,7 +14,8 @@ pub fn exec_command(uri: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
-fn percent_decode(text: &str) -> String {
+/// Percent-decodes a query value (`+` as space); invalid escapes stay as written.
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -14,12 +14,14 @@ runs=${2:-5}
 shift $(( $# > 2 ? 2 : $# )) || true
 extra=("$@")
 corpus=target/bench/audit-$lines.jsonl
-generator=../shared/bench/gen_audit.py
-[ -f "$generator" ] || generator=bench/gen_audit.py
-if [ ! -f "$corpus" ]; then
+# The corpus is the benign background of `credwatch simulate` (no attacks), seed 42. One made by
+# the earlier generator (gen_audit.py, whose events start in 2024) is made again.
+made_by_simulate='"requestReceivedTimestamp":"2026-03-02T09:00:00'
+if [ ! -f "$corpus" ] || [[ "$(head -c 4096 "$corpus")" != *"$made_by_simulate"* ]]; then
+  cargo build --release -q
   mkdir -p target/bench
-  echo "generating $corpus with $generator (seed 42)" >&2
-  python3 "$generator" -n "$lines" --seed 42 -o "$corpus.tmp" && mv "$corpus.tmp" "$corpus"
+  echo "generating $corpus with credwatch simulate (seed 42)" >&2
+  target/release/credwatch simulate none --background "$lines" --seed 42 -o "$corpus.tmp" && mv "$corpus.tmp" "$corpus"
 fi
 command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; exit 2; }
 cargo build --release -q

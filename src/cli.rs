@@ -37,8 +37,15 @@ enum Command {
     Rules(RulesCommand),
     /// List the event fields rules and outputs can use.
     Fields(FieldsArgs),
+    /// Generate the audit log of a busy cluster with attack scenarios mixed in (deterministic
+    /// for a seed), in any input format; `--list` names the scenarios.
+    Simulate(SimulateArgs),
     /// Print the default configuration (the rules' tunables), to copy and edit for `--config`.
     Config,
+    /// Simulate every attack scenario in a busy cluster, run the real pipeline over it and
+    /// print what was detected; exit 1 if a scenario was missed or the benign background
+    /// raised an alert of level high or above.
+    Validate(ValidateArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -112,6 +119,54 @@ struct HuntArgs {
     /// Groups kept per correlation rule before the least recently seen are evicted.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     max_groups: usize,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// Scenarios to run (default: all; `credwatch simulate --list` names them).
+    #[arg(value_name = "SCENARIO")]
+    scenarios: Vec<String>,
+    /// Benign events mixed around each scenario.
+    #[arg(long, value_name = "N", default_value_t = 2_000)]
+    background: u64,
+    /// Benign events of the false-positive run (0 skips it).
+    #[arg(long, value_name = "N", default_value_t = 50_000)]
+    benign: u64,
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// The log format to simulate and decode.
+    #[arg(long, value_enum, default_value = "native")]
+    input_format: crate::simulate::SimFormat,
+    /// Output: a table for people, or one JSON report.
+    #[arg(long, value_enum, default_value = "table")]
+    format: FieldsFormat,
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// The rules' tunables (see `credwatch config`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// Scenarios to mix in: their names, `all` or `none` (default: all).
+    #[arg(value_name = "SCENARIO|all|none")]
+    scenarios: Vec<String>,
+    /// Benign background events (about 5 ms apart from 2026-03-02T09:00:00Z, ~1 KB each).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    background: u64,
+    /// Seed: the same options always write the same bytes.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    seed: u64,
+    /// Log format to write.
+    #[arg(long, value_enum, default_value = "native")]
+    format: crate::simulate::SimFormat,
+    /// Write to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// List the scenarios (name, expected rules, exposure, description) and exit.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(Subcommand)]
@@ -224,6 +279,8 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Events(args) => events(args),
         Command::Fields(args) => fields(args),
+        Command::Simulate(args) => simulate(args),
+        Command::Validate(args) => validate(args),
         Command::Config => {
             print!("{}", crate::config::DEFAULTS);
             Ok(ExitCode::SUCCESS)
@@ -463,6 +520,121 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    use crate::validate::{ValidateOptions, run};
+    let scenarios = if args.scenarios.is_empty() {
+        crate::simulate::scenarios().iter().collect()
+    } else {
+        let mut picked = Vec::new();
+        for name in &args.scenarios {
+            match crate::simulate::find(name) {
+                Some(s) => picked.push(s),
+                None => {
+                    let names: Vec<&str> = crate::simulate::scenarios()
+                        .iter()
+                        .map(|s| s.name)
+                        .collect();
+                    eprintln!(
+                        "credwatch: unknown scenario `{name}`; scenarios: {}",
+                        names.join(", ")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        picked
+    };
+    let set = load_rules(&RuleArgs {
+        rules: Vec::new(),
+        no_builtin: false,
+        config: args.config.clone(),
+    })?;
+    let options = ValidateOptions {
+        scenarios,
+        background: args.background,
+        benign: args.benign,
+        seed: args.seed,
+        format: args.input_format,
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1),
+    };
+    let mut out = output_writer(None)?;
+    let table = matches!(args.format, FieldsFormat::Table);
+    if table {
+        writeln!(
+            out,
+            "{:<30} {:<9} {:<9} {:<22} EXPECTED RULES",
+            "SCENARIO", "DETECTED", "LEVEL", "EXPOSURE (expected)"
+        )?;
+        out.flush()?;
+    }
+    let report = run(&set, &options, |row| {
+        if table {
+            let exposure = format!(
+                "{} ({})",
+                row.exposure.as_deref().unwrap_or("-"),
+                row.expected_exposure
+            );
+            let rules = if row.missing.is_empty() {
+                row.expected.join(", ")
+            } else {
+                format!("MISSING: {}", row.missing.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "{:<30} {:<9} {:<9} {:<22} {rules}",
+                row.scenario,
+                if row.passed() { "yes" } else { "NO" },
+                row.level.as_deref().unwrap_or("-"),
+                exposure
+            );
+            let _ = out.flush();
+        }
+    })?;
+    if table {
+        let detected = report.scenarios.iter().filter(|r| r.passed()).count();
+        writeln!(
+            out,
+            "{detected}/{} scenarios detected with the expected exposure ({} format, {} background events each, seed {})",
+            report.scenarios.len(),
+            options.format.as_str(),
+            options.background,
+            options.seed
+        )?;
+        if let Some(b) = &report.benign {
+            let high: u64 = b.high_or_above.values().sum();
+            writeln!(
+                out,
+                "benign background: {} events, {} alerts, {high} of level high or above{}",
+                b.events,
+                b.alerts,
+                if high == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        ": {}",
+                        b.high_or_above
+                            .iter()
+                            .map(|(k, v)| format!("{k} ×{v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            )?;
+        }
+    } else {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    }
+    out.flush()?;
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
@@ -737,4 +909,90 @@ impl Drop for Progress {
             let _ = t.join();
         }
     }
+}
+
+fn simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    use crate::simulate::{self, SimulateError, SimulateOptions};
+    if args.list {
+        let mut out = output_writer(None)?;
+        let all = simulate::scenarios();
+        let rules = |s: &simulate::ScenarioInfo| s.expect.join(", ");
+        let name_w = all.iter().map(|s| s.name.len()).max().unwrap_or(8);
+        let rules_w = all.iter().map(|s| rules(s).len()).max().unwrap_or(14);
+        writeln!(
+            out,
+            "{:<name_w$}  {:<rules_w$}  {:<9}  DESCRIPTION",
+            "SCENARIO", "EXPECTED RULES", "EXPOSURE"
+        )?;
+        for s in all {
+            writeln!(
+                out,
+                "{:<name_w$}  {:<rules_w$}  {:<9}  {}",
+                s.name,
+                rules(s),
+                s.exposure,
+                s.description
+            )?;
+        }
+        out.flush()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let names = if args.scenarios.is_empty() {
+        vec!["all".to_owned()]
+    } else {
+        args.scenarios
+    };
+    let mut chosen = Vec::new();
+    for name in &names {
+        match name.as_str() {
+            "all" => chosen.extend(simulate::scenarios()),
+            "none" => {}
+            other => match simulate::find(other) {
+                Some(s) => chosen.push(s),
+                None => {
+                    let known: Vec<&str> = simulate::scenarios().iter().map(|s| s.name).collect();
+                    let message = format!(
+                        "unknown scenario '{}'\n\n  known scenarios: {}\n  or: all, none\n",
+                        crate::text::printable(other),
+                        known.join(", ")
+                    );
+                    let _ = clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).print();
+                    return Ok(ExitCode::from(2));
+                }
+            },
+        }
+    }
+    let options = SimulateOptions {
+        scenarios: chosen,
+        background: args.background,
+        seed: args.seed,
+        format: args.format,
+    };
+    let started = std::time::Instant::now();
+    let mut out = output_writer(args.output.as_ref())?;
+    let stats = match simulate::write(&options, &mut out) {
+        Err(SimulateError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other.context("writing the simulated log")?,
+    };
+    match out.flush() {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing the simulated log")?,
+    }
+    eprintln!(
+        "credwatch: simulated {} events ({} from {} scenario{}), {} bytes ({}), in {:.2} s",
+        stats.events,
+        stats.scenario_events,
+        options.scenarios.len(),
+        if options.scenarios.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        stats.bytes,
+        options.format.as_str(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }

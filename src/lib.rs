@@ -16,6 +16,8 @@ pub mod event;
 pub mod ingest;
 pub mod redact;
 pub mod rules;
+pub mod simulate;
 pub mod sinks;
 pub mod source;
 pub mod text;
+pub mod validate;

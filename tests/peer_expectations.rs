@@ -148,8 +148,14 @@ const FALCO_CREDENTIAL_RULES: &[(&str, &[&str])] = &[
     // identifies it). Falco skips service-account-token and kube-system Secrets in these rules
     // (its two `detect: False` traces); credwatch still reports those writes — a bootstrap
     // token created in kube-system lets a machine join the cluster.
-    ("K8s Secret Created", &["Kubernetes Secrets Modified or Deleted"]),
-    ("K8s Secret Deleted", &["Kubernetes Secrets Modified or Deleted"]),
+    (
+        "K8s Secret Created",
+        &["Kubernetes Secrets Modified or Deleted"],
+    ),
+    (
+        "K8s Secret Deleted",
+        &["Kubernetes Secrets Modified or Deleted"],
+    ),
 ];
 
 /// Every other Falco rule the yaml names, with why it is not credential access. (The yaml has no

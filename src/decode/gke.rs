@@ -91,7 +91,12 @@ struct AuthorizationInfo<'a> {
 struct RequestMetadata<'a> {
     // `callerIP` is how some exporters (Panther's normalisation among them) spell Cloud
     // Logging's `callerIp`.
-    #[serde(borrow, default, alias = "callerIP", deserialize_with = "crate::event::opt_str")]
+    #[serde(
+        borrow,
+        default,
+        alias = "callerIP",
+        deserialize_with = "crate::event::opt_str"
+    )]
     caller_ip: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "crate::event::opt_str")]
     caller_supplied_user_agent: Option<Cow<'a, str>>,

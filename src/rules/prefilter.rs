@@ -241,6 +241,29 @@ pub struct Prefilter {
     pub off_because: Option<String>,
     /// The anchor literals, lowercase.
     pub literals: Vec<String>,
+    /// The folded bytes the literals contain: a JSON escape of any other character cannot
+    /// hide a literal.
+    literal_bytes: ByteSet,
+}
+
+/// A set of ASCII bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct ByteSet(u128);
+
+impl ByteSet {
+    fn of(literals: &[String]) -> ByteSet {
+        let mut set = 0u128;
+        for b in literals.iter().flat_map(|l| l.bytes()) {
+            if b.is_ascii() {
+                set |= 1 << fold(b);
+            }
+        }
+        ByteSet(set)
+    }
+
+    fn contains_folded(self, b: u8) -> bool {
+        b.is_ascii() && self.0 & (1 << fold(b)) != 0
+    }
 }
 
 impl Prefilter {
@@ -250,6 +273,7 @@ impl Prefilter {
             automaton: None,
             off_because: Some(why),
             literals: Vec::new(),
+            literal_bytes: ByteSet::default(),
         };
         if rules.is_empty() {
             return off("no rules".into());
@@ -285,6 +309,7 @@ impl Prefilter {
                 cnfs,
                 automaton: Some(a),
                 off_because: None,
+                literal_bytes: ByteSet::of(&literals),
                 literals,
             },
             Err(e) => Prefilter {
@@ -292,6 +317,7 @@ impl Prefilter {
                 automaton: None,
                 off_because: Some(format!("literal automaton: {e}")),
                 literals: Vec::new(),
+                literal_bytes: ByteSet::default(),
             },
         }
     }
@@ -416,7 +442,7 @@ impl Prefilter {
             cell.replace(buf);
             found
         });
-        found || !safe_to_skip(record)
+        found || !safe_to_skip(record, self.literal_bytes)
     }
 }
 
@@ -481,8 +507,11 @@ thread_local! {
     static FOLDED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
-/// Whether the literal reasoning holds for this record's text.
-fn safe_to_skip(record: &[u8]) -> bool {
+/// Whether the literal reasoning holds for this record's text: a JSON object of a format whose
+/// fields are its text, where no escape could spell a literal differently. An escape of a
+/// character no literal contains cannot (kube-apiserver writes every `&` of a URI as
+/// `\u0026`; no literal holds `&`, so such records stay skippable).
+fn safe_to_skip(record: &[u8], literal_bytes: ByteSet) -> bool {
     static MARKERS: std::sync::LazyLock<Vec<memchr::memmem::Finder<'static>>> =
         std::sync::LazyLock::new(|| {
             MAPPED_FORMAT_MARKERS
@@ -491,9 +520,35 @@ fn safe_to_skip(record: &[u8]) -> bool {
                 .collect()
         });
     let trimmed = record.trim_ascii();
-    // A `\u` or `\/` escape could spell a literal differently.
-    let escaped =
-        memchr::memchr_iter(b'\\', record).any(|i| matches!(record.get(i + 1), Some(b'u' | b'/')));
+    let hides_literal = |i: usize| match record.get(i + 1) {
+        Some(b'/') => literal_bytes.contains_folded(b'/'),
+        Some(b'u') => {
+            let escaped = record
+                .get(i + 2..i + 6)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok());
+            match escaped {
+                Some(c) if c < 0x80 => literal_bytes.contains_folded(c as u8),
+                // Non-ASCII or malformed: the literal reasoning does not cover it.
+                _ => true,
+            }
+        }
+        _ => false,
+    };
+    // `\\` escapes a backslash, whose next byte is then plain text: step over the pair.
+    let mut escaped = false;
+    let mut from = 0;
+    while let Some(at) = memchr::memchr(b'\\', &record[from..]) {
+        let i = from + at;
+        if hides_literal(i) {
+            escaped = true;
+            break;
+        }
+        from = i + 2;
+        if from >= record.len() {
+            break;
+        }
+    }
     trimmed.first() == Some(&b'{')
         && trimmed.last() == Some(&b'}')
         && !escaped

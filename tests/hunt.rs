@@ -540,7 +540,7 @@ fn escape_some(json: &str, rng: &mut Rng) -> String {
                 out.push(c);
             }
             '&' if in_string => out.push_str("\\u0026"),
-            c if in_string && c.is_ascii_alphabetic() && rng.next() % 20 == 0 => {
+            c if in_string && c.is_ascii_alphabetic() && rng.next().is_multiple_of(20) => {
                 out.push_str(&format!("\\u{:04x}", c as u32));
             }
             c => out.push(c),

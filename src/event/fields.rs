@@ -281,11 +281,18 @@ pub static FIELDS: &[FieldDef] = &[
 
 /// Fields credwatch derives from others, resolved by the rule compiler (not read by a getter):
 /// (name, type, description).
-pub static DERIVED: &[(&str, FieldType, &str)] = &[(
-    "requestURI.command",
-    FieldType::String,
-    "credwatch: the command of an exec, attach or kubelet exec request, decoded from requestURI's command= parameters and joined by spaces",
-)];
+pub static DERIVED: &[(&str, FieldType, &str)] = &[
+    (
+        "requestURI.command",
+        FieldType::String,
+        "credwatch: the command of an exec, attach or kubelet exec request, decoded from requestURI's command= parameters and joined by spaces",
+    ),
+    (
+        "requestObject.spec.request.strings",
+        FieldType::String,
+        "credwatch: the printable strings (subject names, extensions) of a CertificateSigningRequest's PKCS#10 request, decoded from its base64 PEM (Request level)",
+    ),
+];
 
 /// (name, type, description) of every field rules can name: the catalogue, then the derived.
 pub fn all_fields() -> impl Iterator<Item = (&'static str, FieldType, &'static str)> {

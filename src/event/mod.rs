@@ -5,6 +5,7 @@
 //! from the record when they carry no JSON escapes; nested bodies (`requestObject`,
 //! `responseObject`, `user.extra`) stay raw until something asks for them.
 
+mod csr;
 pub mod fields;
 mod time;
 mod uri;
@@ -15,6 +16,7 @@ use sonic_rs::LazyValue;
 use std::borrow::Cow;
 use std::fmt;
 
+pub use csr::csr_strings;
 pub use time::{normalize_timestamp, parse_timestamp};
 pub use uri::{exec_command, percent_decode};
 

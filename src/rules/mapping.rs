@@ -32,6 +32,10 @@ pub fn resolve(name: &str) -> Result<FieldRef, String> {
     if let Some(def) = fields::lookup(name) {
         return Ok(FieldRef::Catalog(def));
     }
+    // Derived before the body paths: this one reads like a path into requestObject.
+    if name == super::matcher::CSR_STRINGS {
+        return Ok(FieldRef::CsrStrings);
+    }
     if REQUEST_BODY_KEYS.contains(&name) {
         return Ok(FieldRef::BodyAnywhere {
             response: false,

@@ -32,6 +32,9 @@ pub enum FieldRef {
     /// The command of an exec, attach or kubelet exec/run request, decoded from the
     /// `command=` parameters of `requestURI` (`requestURI.command`).
     ExecCommand,
+    /// The printable strings of a CertificateSigningRequest's PKCS#10 request
+    /// (`requestObject.spec.request.strings`): its subject names and extensions.
+    CsrStrings,
 }
 
 impl FieldRef {
@@ -46,6 +49,7 @@ impl FieldRef {
             FieldRef::BodyAnywhere { response, key } => format!("{}..{key}", body_name(*response)),
             FieldRef::Raw => "(keywords)".to_owned(),
             FieldRef::ExecCommand => EXEC_COMMAND.to_owned(),
+            FieldRef::CsrStrings => CSR_STRINGS.to_owned(),
         }
     }
 
@@ -56,6 +60,8 @@ impl FieldRef {
 
 /// The name rules use for [`FieldRef::ExecCommand`].
 pub const EXEC_COMMAND: &str = "requestURI.command";
+/// The name rules use for [`FieldRef::CsrStrings`].
+pub const CSR_STRINGS: &str = "requestObject.spec.request.strings";
 
 fn body_name(response: bool) -> &'static str {
     if response {
@@ -89,6 +95,7 @@ pub struct EventView<'e, 'a> {
     response: OnceCell<Option<serde_json::Value>>,
     extra: OnceCell<Option<serde_json::Value>>,
     command: OnceCell<Option<String>>,
+    csr: OnceCell<Option<String>>,
 }
 
 impl<'e, 'a> EventView<'e, 'a> {
@@ -104,6 +111,7 @@ impl<'e, 'a> EventView<'e, 'a> {
             response: OnceCell::new(),
             extra: OnceCell::new(),
             command: OnceCell::new(),
+            csr: OnceCell::new(),
         }
     }
 
@@ -237,6 +245,15 @@ impl<'e, 'a> EventView<'e, 'a> {
                         })
                 });
                 command
+                    .as_deref()
+                    .is_some_and(|c| f(Val::Str(Cow::Borrowed(c))))
+            }
+            FieldRef::CsrStrings => {
+                let strings = self.csr.get_or_init(|| {
+                    let request = self.body(false)?.get("spec")?.get("request")?.as_str()?;
+                    crate::event::csr_strings(request)
+                });
+                strings
                     .as_deref()
                     .is_some_and(|c| f(Val::Str(Cow::Borrowed(c))))
             }
@@ -576,6 +593,7 @@ impl Item {
             FieldRef::Catalog(def) if def.ty == crate::event::fields::FieldType::Object => 50,
             FieldRef::Catalog(_) | FieldRef::Annotation(_) => 1,
             FieldRef::UserExtra(_) | FieldRef::ExecCommand => 20,
+            FieldRef::CsrStrings => 50,
             FieldRef::BodyPath { .. } | FieldRef::BodyAnywhere { .. } => 50,
             FieldRef::Raw => 30,
         };

@@ -124,8 +124,8 @@ fn matcher_cnf(m: &Matcher) -> Vec<Clause> {
 
 /// The clauses an item's values give.
 fn item_value_cnf(item: &Item) -> Vec<Clause> {
-    // The decoded command is not the record's text (`%2Fvar%2Frun…`): no literal to require.
-    if matches!(item.field, FieldRef::ExecCommand) {
+    // Decoded values are not the record's text (`%2Fvar%2Frun…`, base64): no literal to require.
+    if matches!(item.field, FieldRef::ExecCommand | FieldRef::CsrStrings) {
         return Vec::new();
     }
     match &item.test {

@@ -3,7 +3,7 @@
 //! verdict expected of the main alert.
 
 use super::ScenarioInfo;
-use super::background::{KUBECTL_LINUX, fake_csr, node_name, sa_uid};
+use super::background::{KUBECTL_LINUX, node_name, sa_uid};
 use super::model::{Ev, Level, Micros, ObjRef, User, fnv, fold};
 use fastrand::Rng;
 
@@ -334,12 +334,15 @@ fn legacy_token_secret(s: &mut Script) {
     s.emit(by_mallory("get", obj.path(), obj));
 }
 
+/// A real PKCS#10 request for `/CN=mallory/O=system:masters` (see data/README.md).
+const MALLORY_MASTERS_CSR: &str = include_str!("data/mallory-system-masters.b64");
+
 fn csr_client_cert(s: &mut Script) {
     let obj =
         ObjRef::new("certificatesigningrequests", "certificates.k8s.io/v1").name("mallory-admin");
     let body = format!(
         "{{\"kind\":\"CertificateSigningRequest\",\"apiVersion\":\"certificates.k8s.io/v1\",\"metadata\":{{\"name\":\"mallory-admin\",\"creationTimestamp\":null}},\"spec\":{{\"request\":\"{}\",\"signerName\":\"kubernetes.io/kube-apiserver-client\",\"expirationSeconds\":31536000,\"usages\":[\"client auth\"]}},\"status\":{{}}}}",
-        fake_csr(&mut s.rng)
+        MALLORY_MASTERS_CSR.trim()
     );
     s.emit(
         by_mallory(
@@ -896,7 +899,11 @@ pub(crate) static SCENARIOS: &[ScenarioInfo] = &[
         "csr-client-cert",
         csr_client_cert,
         "Stratus Red Team k8s.persistence.create-client-certificate",
-        ["cw_csr_self_approved", "cw_csr_client_certificate"],
+        [
+            "cw_csr_self_approved",
+            "cw_csr_client_certificate",
+            "cw_csr_privileged_subject"
+        ],
         "exposed",
         "mallory@example.com requests a client certificate (kube-apiserver-client signer), approves it herself and fetches it"
     ),

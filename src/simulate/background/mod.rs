@@ -16,7 +16,7 @@ mod system;
 use super::model::{Ev, Micros, User, pod_suffix};
 use super::{START, STEP_MEAN};
 use cluster::{APPS, DaemonSet, Deployment, HUMANS, NODE_IPS, StatefulSet, node_ip};
-pub(crate) use cluster::{KUBECTL_LINUX, fake_csr, node_name, sa_uid};
+pub(crate) use cluster::{KUBECTL_LINUX, node_name, sa_uid};
 use fastrand::Rng;
 use std::collections::VecDeque;
 

@@ -258,6 +258,8 @@ pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
                 .as_deref()
                 .and_then(|u| u.split_once("/proxy/"))
                 .map(|(_, p)| {
+                    // `/proxy/cri/exec/…` is the CRI streaming form of the same endpoints.
+                    let p = p.strip_prefix("cri/").unwrap_or(p);
                     p.split(['/', '?'])
                         .next()
                         .unwrap_or_default()
@@ -329,6 +331,11 @@ pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
         };
     }
     match (credential_path, code) {
+        // Nothing reaches the caller on this path whatever the outcome (a ConfigMap write).
+        (Some(("none", happened, what)), _) => Exposure {
+            verdict: "none".to_owned(),
+            reason: format!("{happened}: {what}"),
+        },
         (Some((verdict, happened, what)), Some(_)) => Exposure {
             verdict: verdict.to_owned(),
             reason: format!("{happened}: {what}"),

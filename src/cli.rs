@@ -537,7 +537,8 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
                         .map(|s| s.name)
                         .collect();
                     eprintln!(
-                        "credwatch: unknown scenario `{name}`; scenarios: {}",
+                        "credwatch: unknown scenario `{}`; scenarios: {}",
+                        crate::text::printable(name),
                         names.join(", ")
                     );
                     return Ok(ExitCode::from(2));

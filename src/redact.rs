@@ -52,6 +52,53 @@ const CREDENTIAL_KEYS: &[(&str, CredentialKind)] = &[
     ("client-key-data", CredentialKind::Password),
 ];
 
+/// Whether a key names a credential (`DB_PASSWORD`, `aws_secret_access_key`, `apiKey`,
+/// `client-secret`, `privateKey`): such values are redacted in any body, ConfigMap data and
+/// environment variables included. Over-redaction is the safe side.
+fn credential_named(key: &str) -> bool {
+    const PARTS: &[&str] = &[
+        "password",
+        "passwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "api-key",
+        "privatekey",
+        "private_key",
+        "private-key",
+        "accesskey",
+        "access_key",
+        "access-key",
+        "credential",
+    ];
+    // Names of and references to credentials are not credentials (`secretName`, `tokenPath`).
+    const NOT: &[&str] = &[
+        "name", "ref", "path", "file", "url", "type", "mode", "selector",
+    ];
+    let lower = key.to_ascii_lowercase();
+    PARTS.iter().any(|p| lower.contains(p)) && !NOT.iter().any(|n| lower.ends_with(n))
+}
+
+/// A query value written back after redaction: the characters that would change how the query
+/// splits or decodes are percent-encoded.
+fn encode_query_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("%26"),
+            '=' => out.push_str("%3D"),
+            '#' => out.push_str("%23"),
+            '%' => out.push_str("%25"),
+            '+' => out.push_str("%2B"),
+            ' ' => out.push('+'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Command-line flags whose next argument is a credential.
 const CREDENTIAL_FLAGS: &[&str] = &[
     "--password",
@@ -68,12 +115,20 @@ fn command_patterns() -> &'static [(regex::Regex, CredentialKind)] {
     PATTERNS.get_or_init(|| {
         [
             (
-                r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[=:]\s*(\S+)",
+                r"(?i)(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key)[=:]\s*(?:bearer\s+|basic\s+|token\s+)?([^\s\[]\S*)",
                 CredentialKind::Password,
+            ),
+            (
+                r"(?i)authorization:\s*\w+\s+([^\s\[]\S*)",
+                CredentialKind::Token,
             ),
             (
                 r"(?i)bearer\s+([A-Za-z0-9._~+/-]+=*)",
                 CredentialKind::Token,
+            ),
+            (
+                r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\[]+:([^@\s/\[]+)@",
+                CredentialKind::Password,
             ),
             (
                 r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
@@ -184,7 +239,8 @@ impl Redactor {
                 .map(|(_, kind)| *kind)
         };
         let mut changed = false;
-        let mut previous_flag = false;
+        let mut previous: Option<String> = None;
+        let mut program: Option<String> = None;
         let redacted: Vec<String> = query
             .split('&')
             .map(|pair| match pair.split_once('=') {
@@ -193,16 +249,21 @@ impl Redactor {
                     let kind = named(k).unwrap_or(CredentialKind::Token);
                     format!("{k}={}", self.redact(kind, v))
                 }
-                Some(("command", v)) => {
+                // `command=` of exec and attach; `cmd=` of the kubelet's run endpoint.
+                Some((k @ ("command" | "cmd"), v)) => {
                     let arg = crate::event::percent_decode(v);
-                    let out = match self.redact_command_arg(&arg, previous_flag) {
+                    let program_name = program.get_or_insert_with(|| {
+                        arg.rsplit('/').next().unwrap_or_default().to_owned()
+                    });
+                    let out = match self.redact_command_arg(&arg, previous.as_deref(), program_name)
+                    {
                         Some(clean) => {
                             changed = true;
-                            format!("command={clean}")
+                            format!("{k}={}", encode_query_value(&clean))
                         }
                         None => pair.to_owned(),
                     };
-                    previous_flag = CREDENTIAL_FLAGS.iter().any(|f| arg.eq_ignore_ascii_case(f));
+                    previous = Some(arg);
                     out
                 }
                 _ => pair.to_owned(),
@@ -215,10 +276,37 @@ impl Redactor {
     }
 
     /// One exec argument with the credentials in it redacted, or `None` when it holds none.
-    /// `after_flag`: the previous argument was a credential flag (`--password`, `--token`).
-    fn redact_command_arg(&self, arg: &str, after_flag: bool) -> Option<String> {
-        if after_flag && !arg.is_empty() {
+    /// `previous` is the argument before it (`--password`, `-u` make this one a credential);
+    /// `program` the command's first word.
+    fn redact_command_arg(
+        &self,
+        arg: &str,
+        previous: Option<&str>,
+        program: &str,
+    ) -> Option<String> {
+        let flag =
+            |set: &[&str]| previous.is_some_and(|p| set.iter().any(|f| p.eq_ignore_ascii_case(f)));
+        if !arg.is_empty() && flag(CREDENTIAL_FLAGS) {
             return Some(self.redact(CredentialKind::Password, arg));
+        }
+        // `curl -u user:password`: the part after the first colon.
+        if flag(&["-u", "--user", "--proxy-user"])
+            && let Some((user, password)) = arg.split_once(':')
+            && !password.is_empty()
+        {
+            return Some(format!(
+                "{user}:{}",
+                self.redact(CredentialKind::Password, password)
+            ));
+        }
+        // `mysql -pPASSWORD`.
+        if ["mysql", "mariadb", "mysqldump", "mysqladmin"].contains(&program)
+            && let Some(password) = arg.strip_prefix("-p").filter(|p| !p.is_empty())
+        {
+            return Some(format!(
+                "-p{}",
+                self.redact(CredentialKind::Password, password)
+            ));
         }
         let mut text = arg.to_owned();
         let mut found = false;
@@ -308,13 +396,25 @@ impl Redactor {
                 self.replace(v, CredentialKind::SecretManifest);
             }
         }
+        // An environment variable named like a credential (`{name: DB_PASSWORD, value: …}`).
+        let env_credential = object
+            .get("name")
+            .and_then(Value::as_str)
+            .is_some_and(credential_named);
+        if env_credential && let Some(v) = object.get_mut("value").filter(|v| v.is_string()) {
+            self.replace(v, CredentialKind::Password);
+        }
         for (key, v) in object.iter_mut() {
             if is_secret && (key == "data" || key == "stringData") {
                 continue; // already redacted above, value by value
             }
-            let credential = CREDENTIAL_KEYS.iter().find(|(k, _)| k == key);
-            if let (Some((_, kind)), true) = (credential, v.is_string()) {
-                self.replace(v, *kind);
+            let credential = CREDENTIAL_KEYS
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, kind)| *kind)
+                .or_else(|| credential_named(key).then_some(CredentialKind::Password));
+            if let (Some(kind), true) = (credential, v.is_string()) {
+                self.replace(v, kind);
                 continue;
             }
             // Items of a SecretList inherit the secret context; other nested objects do not.
@@ -507,7 +607,7 @@ mod tests {
             (
                 "/api/v1/namespaces/p/pods/a/exec?command=mysql&command=--password%3Dhunter2xyz&container=db",
                 "hunter2xyz",
-                "--password=",
+                "command=--password%3D[REDACTED",
             ),
             (
                 "/api/v1/namespaces/p/pods/a/exec?command=vault&command=login&command=--token&command=s.abcdefghij",
@@ -517,7 +617,37 @@ mod tests {
             (
                 "/api/v1/namespaces/p/pods/a/exec?command=curl&command=-H&command=Authorization%3A+Bearer+abc123def456&command=http%3A%2F%2Fx",
                 "abc123def456",
-                "Authorization: Bearer ",
+                "Authorization:+Bearer+[REDACTED",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=curl&command=-H&command=X-Auth-Token%3A+Bearer+abc123def456",
+                "abc123def456",
+                "X-Auth-Token:+Bearer+[REDACTED",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=curl&command=-H&command=Authorization%3A+token+ghp0123456789",
+                "ghp0123456789",
+                "Authorization:+token+[REDACTED",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=curl&command=-u&command=admin%3Ahunter2xyz&command=http%3A%2F%2Fx",
+                "hunter2xyz",
+                "command=admin:[REDACTED",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=%2Fusr%2Fbin%2Fmysql&command=-uroot&command=-phunter2xyz",
+                "hunter2xyz",
+                "command=-p[REDACTED",
+            ),
+            (
+                "/api/v1/namespaces/p/pods/a/exec?command=psql&command=postgres%3A%2F%2Fapp%3Ahunter2xyz%40db%3A5432%2Fapp",
+                "hunter2xyz",
+                "postgres://app:[REDACTED",
+            ),
+            (
+                "/api/v1/nodes/n/proxy/run/ns/p/c?cmd=env+API_TOKEN%3Dhunter2xyz+app",
+                "hunter2xyz",
+                "cmd=env+API_TOKEN%3D[REDACTED",
             ),
             (
                 &format!(
@@ -529,26 +659,39 @@ mod tests {
             (
                 "/api/v1/namespaces/p/pods/a/exec?command=env&command=AWS_ACCESS_KEY_ID%3DAKIAABCDEFGHIJKLMNOP&command=aws",
                 "AKIAABCDEFGHIJKLMNOP",
-                "AWS_ACCESS_KEY_ID=",
+                "AWS_ACCESS_KEY_ID%3D",
             ),
             (
                 "/api/v1/namespaces/p/pods/a/exec?command=sh&command=-c&command=echo+x+token%3Dsupersecret1",
                 "supersecret1",
-                "echo x token=",
+                "echo+x+token%3D",
             ),
         ];
         for (uri, secret, kept) in cases {
             let out = redactor.redact_uri(uri);
             assert!(!out.contains(secret), "{uri} -> {out}");
             assert!(out.contains(kept), "{uri} -> {out}");
-            assert!(out.contains("[REDACTED type="), "{uri} -> {out}");
+            assert!(out.contains("[REDACTED"), "{uri} -> {out}");
         }
         // Commands without credentials are left exactly as logged.
         for uri in [
             "/api/v1/namespaces/p/pods/a/exec?command=cat&command=%2Fvar%2Frun%2Fsecrets%2Fkubernetes.io%2Fserviceaccount%2Ftoken&stdout=true",
             "/api/v1/namespaces/p/pods/a/exec?command=ls&command=-la",
+            "/api/v1/namespaces/p/pods/a/exec?command=curl&command=-u&command=admin&command=http%3A%2F%2Fx",
+            "/api/v1/namespaces/p/pods/a/exec?command=ls&command=-p",
         ] {
             assert_eq!(redactor.redact_uri(uri), uri);
+        }
+    }
+
+    #[test]
+    fn credential_named_values_are_redacted_in_any_body() {
+        let body = r#"{"kind":"ConfigMap","data":{"DB_PASSWORD":"CANARY","aws_secret_access_key":"CANARY","LOG_LEVEL":"info"},"spec":{"containers":[{"env":[{"name":"API_TOKEN","value":"CANARY"},{"name":"MODE","value":"prod"}],"volumes":[{"secret":{"secretName":"db-creds"}}]}]}}"#
+            .replace("CANARY", CANARY);
+        let out = redacted(&body, Some("configmaps"));
+        assert!(!out.contains(CANARY), "{out}");
+        for kept in ["\"info\"", "\"prod\"", "\"db-creds\"", "DB_PASSWORD"] {
+            assert!(out.contains(kept), "{kept} kept: {out}");
         }
     }
 

@@ -51,7 +51,7 @@ pub struct ScenarioResult {
     /// The verdict of the first expected rule's alert, and the one the scenario expects.
     pub exposure: Option<String>,
     pub expected_exposure: &'static str,
-    /// Alerts of the whole run per rule name (background included).
+    /// Alerts resting on the scenario's own events, per rule name.
     pub alerts: BTreeMap<String, u64>,
 }
 
@@ -85,13 +85,21 @@ impl Report {
     }
 }
 
-/// A hunt's alerts, parsed: (rule name or id, level, exposure verdict).
+/// One alert of a hunt: rule name (or id), level, exposure verdict, and its events' audit IDs.
+struct Found {
+    rule: String,
+    level: String,
+    verdict: String,
+    audit_ids: Vec<String>,
+}
+
+/// A hunt's alerts, parsed.
 fn hunt_file(
     path: &Path,
     what: &str,
     rules: &RuleSet,
     threads: usize,
-) -> Result<Vec<(String, String, String)>, ValidateError> {
+) -> Result<Vec<Found>, ValidateError> {
     let options = HuntOptions {
         threads,
         ..HuntOptions::default()
@@ -117,11 +125,17 @@ fn hunt_file(
             let a: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
             let rule = &a["rule"];
             let name = rule["name"].as_str().or(rule["id"].as_str()).unwrap_or("");
-            out.push((
-                name.to_owned(),
-                rule["level"].as_str().unwrap_or("").to_owned(),
-                a["exposure"]["verdict"].as_str().unwrap_or("").to_owned(),
-            ));
+            out.push(Found {
+                rule: name.to_owned(),
+                level: rule["level"].as_str().unwrap_or("").to_owned(),
+                verdict: a["exposure"]["verdict"].as_str().unwrap_or("").to_owned(),
+                audit_ids: a["evidence"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e["audit_id"].as_str().map(str::to_owned))
+                    .collect(),
+            });
             Ok(())
         })
         .map_err(|source| ValidateError::Io {
@@ -129,6 +143,33 @@ fn hunt_file(
             source,
         })?;
     Ok(out)
+}
+
+/// The audit IDs of a scenario's own events: they do not depend on the background or the
+/// format (the scenario's randomness is seeded by its name), so the scenario alone tells them.
+fn scenario_audit_ids(
+    scenario: &'static ScenarioInfo,
+    seed: u64,
+) -> Result<std::collections::HashSet<String>, ValidateError> {
+    let mut text = Vec::new();
+    simulate::write(
+        &SimulateOptions {
+            scenarios: vec![scenario],
+            background: 0,
+            seed,
+            format: SimFormat::Native,
+        },
+        &mut text,
+    )
+    .map_err(|source| ValidateError::Simulate {
+        what: scenario.name.to_owned(),
+        source,
+    })?;
+    Ok(text
+        .split(|&b| b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
+        .filter_map(|e| e["auditID"].as_str().map(str::to_owned))
+        .collect())
 }
 
 fn simulate_to(
@@ -173,11 +214,18 @@ pub fn run(
                 format: options.format,
             },
         )?;
-        let alerts = hunt_file(&path, scenario.name, rules, options.threads)?;
+        let all = hunt_file(&path, scenario.name, rules, options.threads)?;
         let _ = std::fs::remove_file(&path);
+        // Only alerts that rest on the scenario's own events count: the background can raise
+        // alerts of the same rules (an administrator's exec) and must not stand in for them.
+        let own = scenario_audit_ids(scenario, options.seed)?;
+        let alerts: Vec<&Found> = all
+            .iter()
+            .filter(|f| f.audit_ids.iter().any(|id| own.contains(id)))
+            .collect();
         let mut per_rule: BTreeMap<String, u64> = BTreeMap::new();
-        for (name, _, _) in &alerts {
-            *per_rule.entry(name.clone()).or_default() += 1;
+        for f in &alerts {
+            *per_rule.entry(f.rule.clone()).or_default() += 1;
         }
         let missing: Vec<&'static str> = scenario
             .expect
@@ -187,15 +235,15 @@ pub fn run(
             .collect();
         let level = alerts
             .iter()
-            .filter(|(name, _, _)| scenario.expect.contains(&name.as_str()))
-            .filter_map(|(_, level, _)| Level::parse(level))
+            .filter(|f| scenario.expect.contains(&f.rule.as_str()))
+            .filter_map(|f| Level::parse(&f.level))
             .max()
             .map(|l| l.as_str().to_owned());
         let exposure = scenario.expect.first().and_then(|main| {
             alerts
                 .iter()
-                .find(|(name, _, _)| name == main)
-                .map(|(_, _, verdict)| verdict.clone())
+                .find(|f| f.rule == *main)
+                .map(|f| f.verdict.clone())
         });
         let row = ScenarioResult {
             scenario: scenario.name,
@@ -223,9 +271,11 @@ pub fn run(
         )?;
         let alerts = hunt_file(&path, "the benign background", rules, options.threads)?;
         let mut high_or_above: BTreeMap<String, u64> = BTreeMap::new();
-        for (name, level, _) in &alerts {
-            if Level::parse(level).is_some_and(|l| l >= Level::High) {
-                *high_or_above.entry(format!("{level} {name}")).or_default() += 1;
+        for f in &alerts {
+            if Level::parse(&f.level).is_some_and(|l| l >= Level::High) {
+                *high_or_above
+                    .entry(format!("{} {}", f.level, f.rule))
+                    .or_default() += 1;
             }
         }
         Some(BenignResult {

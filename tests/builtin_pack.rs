@@ -6,6 +6,8 @@ use credwatch::config::Config;
 use credwatch::rules::testing::{complete_event, rule_matches, run, with_decoded};
 use credwatch::rules::{self, RuleMeta, RuleSet};
 
+mod common;
+
 fn pack(config: &Config) -> RuleSet {
     rules::load_with_builtin(&[], true, config).expect("built-in rules load")
 }
@@ -202,7 +204,23 @@ fn configuration_tunes_the_pack() {
     let reads: Vec<_> = (0..10)
         .map(|i| serde_json::json!({"verb": "get", "user": {"username": "bob@example.com"}, "objectRef": {"resource": "secrets", "namespace": "data", "name": format!("s{i}")}, "responseStatus": {"code": 200}, "requestReceivedTimestamp": format!("2026-01-01T00:{:02}:00Z", i * 53 / 60)}))
         .collect();
-    let cases: [(&str, &str, Vec<serde_json::Value>, bool); 6] = [
+    let helm = |uri: &str| serde_json::json!({"verb": "list", "requestURI": uri, "user": {"username": "alice@example.com"}, "objectRef": {"resource": "secrets", "namespace": "default"}, "responseStatus": {"code": 200}});
+    let helm_list = helm("/api/v1/namespaces/default/secrets?labelSelector=owner%3Dhelm");
+    let forged = helm("/api/v1/namespaces/default/secrets?limit=500&x=labelSelector=owner%3Dhelm");
+    let cases: [(&str, &str, Vec<serde_json::Value>, bool); 9] = [
+        (
+            "helm release list: filtered",
+            "",
+            vec![helm_list.clone()],
+            false,
+        ),
+        (
+            "filter switched off",
+            "disabled: [cw_flt_helm_releases]\n",
+            vec![helm_list],
+            true,
+        ),
+        ("a forged selector is not Helm's", "", vec![forged], true),
         ("defaults: exec alerts", "", vec![exec.clone()], true),
         (
             "expected identity exempted",
@@ -236,6 +254,8 @@ fn configuration_tunes_the_pack() {
         let names = hunt_names(&set, &events);
         let target = if what.contains("burst") || what.contains("correlation") {
             "cw_secrets_read_many"
+        } else if what.contains("elm") || what.contains("filter") || what.contains("selector") {
+            "cw_secrets_list_sensitive_namespace"
         } else {
             "cw_pod_exec"
         };
@@ -244,5 +264,51 @@ fn configuration_tunes_the_pack() {
             want,
             "{what}: alerts {names:?}"
         );
+    }
+}
+
+/// Credentials planted in an exec command, a ConfigMap and a pod's environment never appear in
+/// `events` or `hunt` output, while the rules still see them.
+#[test]
+fn planted_credentials_never_reach_the_output() {
+    const CANARY: &str = "Xq7CANARYzz91";
+    let events = [
+        serde_json::json!({"verb": "create", "stage": "ResponseStarted", "requestURI": format!("/api/v1/namespaces/p/pods/a/exec?command=mysql&command=--password%3D{CANARY}&command=-e&command=select+1"), "user": {"username": "mallory@example.com"}, "objectRef": {"resource": "pods", "subresource": "exec", "namespace": "p", "name": "a"}, "responseStatus": {"code": 101}}),
+        serde_json::json!({"verb": "create", "level": "Request", "requestURI": "/api/v1/namespaces/p/configmaps", "user": {"username": "mallory@example.com"}, "objectRef": {"resource": "configmaps", "namespace": "p", "name": "app-env"}, "requestObject": {"kind": "ConfigMap", "data": {"DB_PASSWORD": CANARY, "aws_secret_access_key": CANARY}}, "responseStatus": {"code": 201}}),
+        serde_json::json!({"verb": "create", "level": "Request", "requestURI": "/api/v1/namespaces/p/pods", "user": {"username": "mallory@example.com"}, "objectRef": {"resource": "pods", "namespace": "p", "name": "web"}, "requestObject": {"kind": "Pod", "spec": {"containers": [{"name": "web", "env": [{"name": "API_TOKEN", "value": CANARY}]}]}}, "responseStatus": {"code": 201}}),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("planted.jsonl");
+    let text: String = events
+        .iter()
+        .enumerate()
+        .map(|(n, e)| {
+            let mut e = e.clone();
+            complete_event(&mut e, n);
+            format!("{e}\n")
+        })
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let p = path.to_str().unwrap();
+    for args in [
+        vec!["events", "--format", "jsonl", p],
+        vec!["events", "--format", "table", p],
+        vec!["hunt", "--format", "jsonl", p],
+        vec!["hunt", "--format", "table", p],
+        vec!["hunt", "--format", "csv", p],
+    ] {
+        let run = common::credwatch(&args, None, dir.path());
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            !run.stdout.contains(CANARY) && !run.stderr.contains(CANARY),
+            "{args:?} printed a planted credential:\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+        if args[0] == "hunt" && args[2] == "jsonl" {
+            for rule in ["cw_pod_exec", "cw_configmap_credential_values"] {
+                assert!(run.stdout.contains(rule), "{rule} fires: {}", run.stdout);
+            }
+        }
     }
 }

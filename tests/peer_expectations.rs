@@ -99,25 +99,6 @@ const PANTHER_DISAGREEMENTS: &[(&str, &str, &str)] = &[
          fires cw_sa_token_external_address (address outside default cluster_ranges).",
     ),
     (
-        "Kubernetes.System.Principal.PublicIP",
-        "AKS CSI Disk Driver from Azure Node",
-        "Panther-specific allow-list and enrichment: Panther exempts the AKS CSI driver service \
-         account system:serviceaccount:kube-system:csi-azuredisk-node-sa by name (and the address \
-         20.127.0.45 is Microsoft's AS8075 in p_enrichment). credwatch does not exempt \
-         kube-system service accounts from the address rule (a stolen kube-system token is the \
-         worst case) and 20.127.0.45 is outside the default cluster_ranges, so \
-         cw_sa_token_external_address fires. On AKS with a public API endpoint, nodes reach it \
-         through the cluster's outbound public addresses: name them in cluster_ranges.",
-    ),
-    (
-        "Kubernetes.System.Principal.PublicIP",
-        "AKS CSI File Driver from Azure Node",
-        "Panther-specific allow-list: Panther exempts system:serviceaccount:kube-system:\
-         csi-azurefile-node-sa by name; credwatch's cw_flt_managed_platform does not list it and \
-         52.152.245.238 is outside the default cluster_ranges, so cw_sa_token_external_address \
-         fires.",
-    ),
-    (
         "Kubernetes.API.AnonymousAccess",
         "GCP GKE Anonymous API Access",
         "Decoder gap on Panther's GKE shape: the anonymous identity is only in \
@@ -126,6 +107,15 @@ const PANTHER_DISAGREEMENTS: &[(&str, &str, &str)] = &[
          Logs define authoritySelector as the authority the requester asked for, not the \
          caller, so credwatch does not take it as the user: the event decodes with no user and \
          no anonymous rule can match. Real GKE records name anonymous callers in principalEmail.",
+    ),
+    (
+        "Kubernetes.System.Principal.PublicIP",
+        "Pod with Mixed Public and Private IPs",
+        "Deliberate: sourceIPs [10.0.1.5, 54.212.83.236]. Kubernetes lists X-Forwarded-For and \
+         X-Real-Ip values first and the connection's own address last, and only the last cannot \
+         be set by the client. credwatch judges the connection (sourceIPs.peer = 54.212.83.236, \
+         public) and fires cw_sa_token_external_address; Panther treats any private entry as \
+         internal, which lets a stolen token exempt itself with one X-Forwarded-For header.",
     ),
 ];
 

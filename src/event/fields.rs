@@ -151,6 +151,12 @@ pub static FIELDS: &[FieldDef] = &[
         get: |e| list(&e.source_ips),
     },
     FieldDef {
+        name: "sourceIPs.peer",
+        ty: FieldType::String,
+        description: "The connection's own address: the last of sourceIPs (the others come from X-Forwarded-For / X-Real-Ip, which any client can set)",
+        get: |e| e.source_ips.last().map(|ip| FieldValue::Str(ip)),
+    },
+    FieldDef {
         name: "userAgent",
         ty: FieldType::String,
         description: "Client user agent as sent (kubectl/…, python-requests/…, curl/…)",
@@ -340,11 +346,21 @@ mod tests {
                 Some(FieldValue::Str("forbid")),
             ),
             ("sourceIPs", None),
+            ("sourceIPs.peer", None),
         ];
         for (name, want) in cases {
             let field = lookup(name).expect("known field");
             assert_eq!((field.get)(&event), *want, "field {name}");
         }
+        let proxied: AuditEvent = sonic_rs::from_slice(
+            br#"{"kind":"Event","verb":"get","sourceIPs":["10.0.0.5","198.51.100.23"]}"#,
+        )
+        .expect("valid event");
+        assert_eq!(
+            (lookup("sourceIPs.peer").expect("known").get)(&proxied),
+            Some(FieldValue::Str("198.51.100.23")),
+            "the connection's address is the last; the first came from X-Forwarded-For"
+        );
         match (lookup("user.groups").expect("known").get)(&event) {
             Some(FieldValue::List(groups)) => assert_eq!(groups, ["g1", "g2"]),
             other => panic!("user.groups gave {other:?}"),

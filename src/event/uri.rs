@@ -1,13 +1,17 @@
 //! What a request URI says beyond its path: the command of an exec, attach or kubelet run
 //! request, which the apiserver logs only URL-encoded in the query (`command=cat&command=%2Fetc…`).
 
-/// The `command=` parameters of `uri`, percent-decoded (`+` as space, as Go encodes it) and
-/// joined by spaces; `None` when the URI has none.
+/// The `command=` parameters of `uri` (exec, attach, the kubelet's exec) or its `cmd=`
+/// parameter (the kubelet's run), percent-decoded (`+` as space, as Go encodes it) and joined
+/// by spaces; `None` when the URI has none.
 pub fn exec_command(uri: &str) -> Option<String> {
     let (_, query) = uri.split_once('?')?;
     let mut words: Vec<String> = Vec::new();
     for pair in query.split('&') {
-        if let Some(value) = pair.strip_prefix("command=") {
+        if let Some(value) = pair
+            .strip_prefix("command=")
+            .or_else(|| pair.strip_prefix("cmd="))
+        {
             words.push(percent_decode(value));
         }
     }
@@ -68,6 +72,10 @@ mod tests {
             (
                 "/api/v1/namespaces/p/pods/a/exec?container=a&stdin=true",
                 None,
+            ),
+            (
+                "/api/v1/nodes/n/proxy/run/ns/p/c?cmd=cat+%2Fetc%2Fshadow",
+                Some("cat /etc/shadow"),
             ),
             ("/api/v1/namespaces/p/pods/a/log", None),
             ("/api/v1/x?xcommand=ls", None),

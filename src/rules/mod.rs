@@ -371,6 +371,15 @@ fn build(docs: Vec<Document>, mut diags: Vec<Diag>, config: &Config) -> Result<R
             ));
         }
     }
+    for name in config.timespans.keys() {
+        if !docs.iter().any(|d| d.meta.answers_to(name)) {
+            diags.push(Diag::warning(
+                "--config",
+                0,
+                format!("`timespans` names no loaded correlation `{name}`"),
+            ));
+        }
+    }
     for doc in docs {
         let off = config.is_disabled(doc.meta.id.as_deref(), doc.meta.name.as_deref());
         match doc.body {

@@ -146,7 +146,15 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
     for corr in &set.correlations {
         for test in &corr.tests {
             let location = format!("{}:{}", test.file, test.line);
-            let got = correlation_fires(set, corr.meta.key(), &test.event);
+            let got =
+                correlation_fires(set, corr.meta.key(), &test.event).and_then(|verdict| {
+                    match (&test.exposure, verdict) {
+                        (Some(want), Some(got)) if *want != got => Err(format!(
+                            "fired with exposure `{got}`, but the test expects `{want}`"
+                        )),
+                        (_, verdict) => Ok(verdict.is_some()),
+                    }
+                });
             out.push(TestResult {
                 rule: corr.meta.title.clone(),
                 location,
@@ -160,9 +168,13 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
 }
 
 /// Runs the whole rule set over `events` (a JSON array, completed like single test events,
-/// one second apart unless they give their times) and says whether an alert of the
-/// correlation `key` came out.
-fn correlation_fires(set: &RuleSet, key: &str, events: &serde_json::Value) -> Result<bool, String> {
+/// one second apart unless they give their times); the exposure verdict of the correlation
+/// `key`'s first alert, or `None` when it did not fire.
+fn correlation_fires(
+    set: &RuleSet,
+    key: &str,
+    events: &serde_json::Value,
+) -> Result<Option<String>, String> {
     use std::io::Write as _;
     let Some(events) = events.as_array() else {
         return Err("a correlation's test takes an `events` list".to_owned());
@@ -194,11 +206,18 @@ fn correlation_fires(set: &RuleSet, key: &str, events: &serde_json::Value) -> Re
             String::from_utf8_lossy(&diagnostics).trim()
         ));
     }
-    let mut fired = false;
+    let mut fired = None;
     alerts
         .try_for_each_line(|line| {
             let alert: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
-            fired |= alert["rule"]["id"].as_str() == Some(key);
+            if fired.is_none() && alert["rule"]["id"].as_str() == Some(key) {
+                fired = Some(
+                    alert["exposure"]["verdict"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
             Ok(())
         })
         .map_err(|e| format!("reading alerts: {e}"))?;

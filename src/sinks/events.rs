@@ -120,6 +120,24 @@ impl<'r, W: Write> EventWriter<'r, W> {
                     ),
                 })
         };
+        // Credentials in the URI (`?token=`, exec arguments) are redacted like bodies; the
+        // event is copied only when there is one.
+        let redacted_uri = event
+            .request_uri
+            .as_deref()
+            .map(|u| self.redactor.redact_uri(u))
+            .filter(|u| matches!(u, std::borrow::Cow::Owned(_)))
+            .map(std::borrow::Cow::into_owned);
+        let with_uri;
+        let event = match redacted_uri {
+            Some(uri) => {
+                let mut copy = event.clone();
+                copy.request_uri = Some(std::borrow::Cow::Owned(uri));
+                with_uri = copy;
+                &with_uri
+            }
+            None => event,
+        };
         let line = EventLine {
             event,
             request_object: body(&event.request_object),
@@ -164,7 +182,12 @@ impl<'r, W: Write> EventWriter<'r, W> {
             (None, Some(name)) => name.to_owned(),
             // Across all namespaces; a request with no object at all shows its path.
             (None, None) if object.is_some() => "*/*".to_owned(),
-            (None, None) => field(e.request_uri.as_deref()),
+            (None, None) => field(
+                e.request_uri
+                    .as_deref()
+                    .map(|u| self.redactor.redact_uri(u))
+                    .as_deref(),
+            ),
         };
         let cells = [
             decoded.time().unwrap_or_default(),

@@ -133,6 +133,19 @@ pub static FIELDS: &[FieldDef] = &[
         get: |e| e.user.extra.as_ref().map(|v| FieldValue::Raw(v.as_str())),
     },
     FieldDef {
+        name: "user.serviceaccount.namespace",
+        ty: FieldType::String,
+        description: "credwatch: the namespace of a service-account caller (system:serviceaccount:NAMESPACE:NAME)",
+        get: |e| {
+            e.user
+                .username
+                .as_deref()
+                .and_then(|u| u.strip_prefix("system:serviceaccount:"))
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(ns, _)| FieldValue::Str(ns))
+        },
+    },
+    FieldDef {
         name: "impersonatedUser.username",
         ty: FieldType::String,
         description: "User the caller impersonated (Impersonate-User header)",

@@ -205,6 +205,8 @@ pub fn hunt<W: Write + Send>(
     } else {
         rules.prefilter.clone()
     };
+    // Tuning may find that this input's records nearly all need decoding.
+    let use_prefilter = use_prefilter && prefilter.enabled();
     let prefilter_fn = |record: &[u8]| prefilter.may_match(record);
     let (outcome, hunters) = ingest::ingest_parallel(
         paths,
@@ -216,7 +218,7 @@ pub fn hunt<W: Write + Send>(
     let mut stats = HuntStats {
         rules: rules.rules.len(),
         threads,
-        prefilter: match (&rules.prefilter.off_because, options.prefilter) {
+        prefilter: match (&prefilter.off_because, options.prefilter) {
             (_, false) => "off (--no-prefilter)".to_owned(),
             (Some(why), true) => format!("off: {why}"),
             (None, true) if ingest_options.strict => "off (--strict reads every record)".to_owned(),

@@ -49,9 +49,15 @@ impl AlertStore {
     }
 
     pub fn push(&mut self, key: SortKey, alert: &Alert) {
+        self.push_item(key, alert);
+    }
+
+    /// Keeps any serializable item under `key` (the engine's correlation hits use the same
+    /// bounded, ordered storage as alerts).
+    pub fn push_item<T: serde::Serialize>(&mut self, key: SortKey, item: &T) {
         let start = self.bytes.len();
         // Serializing our own plain structs cannot fail.
-        let _ = serde_json::to_writer(&mut self.bytes, alert);
+        let _ = serde_json::to_writer(&mut self.bytes, item);
         self.index.push((key, start, self.bytes.len()));
         *self.by_rule.entry(key.rule).or_default() += 1;
         if self.bytes.len() >= self.budget

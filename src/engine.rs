@@ -17,7 +17,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// Orders alerts: event time (untimed first), input, line, item in batch, rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct SortKey {
     pub time: i128,
     pub input: u32,
@@ -51,7 +53,9 @@ impl Default for HuntOptions {
     }
 }
 
-/// A match of a rule some correlation uses, kept until correlation runs.
+/// A match of a rule some correlation uses, kept (in memory up to a budget, then in sorted runs
+/// on disk) until correlation runs.
+#[derive(serde::Serialize, serde::Deserialize)]
 struct CorrHit {
     key: SortKey,
     correlation: u32,
@@ -69,7 +73,8 @@ struct Hunter<'r> {
     redactor: &'r Redactor,
     min_level: Level,
     store: AlertStore,
-    hits: Vec<CorrHit>,
+    /// Per correlation, the hits of its rules, by time.
+    hits: Vec<AlertStore>,
     matches_by_rule: Vec<u64>,
     suppressed: u64,
 }
@@ -135,15 +140,18 @@ impl Handler for Hunter<'_> {
                 let value = corr.value_field[position]
                     .as_ref()
                     .and_then(|f| field_text(&view, f));
-                self.hits.push(CorrHit {
-                    key: key(i),
-                    correlation: c as u32,
-                    position: position as u32,
-                    group,
-                    micros: value.as_deref().and_then(micros),
-                    value,
-                    alert: Alert::from_event(&rule.meta, d, self.redactor),
-                });
+                self.hits[c].push_item(
+                    key(i),
+                    &CorrHit {
+                        key: key(i),
+                        correlation: c as u32,
+                        position: position as u32,
+                        group,
+                        micros: value.as_deref().and_then(micros),
+                        value,
+                        alert: Alert::from_event(&rule.meta, d, self.redactor),
+                    },
+                );
             }
         }
     }
@@ -165,6 +173,8 @@ pub struct HuntStats {
     pub threads: usize,
     /// Alerts written to temporary files to bound memory (read back in order at the end).
     pub alerts_spilled: u64,
+    /// Matches of correlated rules written to temporary files the same way.
+    pub correlation_hits_spilled: u64,
     /// Why alerts could not be written out, when that happened (they stayed in memory).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert_spill_error: Option<String>,
@@ -184,13 +194,17 @@ pub fn hunt<W: Write + Send>(
     // are busy. A reader beside `threads` workers was measured slower (more threads than cores
     // time-slice): bench/hunt.sh, scaling 1.45x against 1.68x.
     let handlers = threads;
+    // Correlation hits share the alert budget, one store per correlation.
+    let hit_memory = options.alert_memory / rules.correlations.len().max(1);
     let hunters: Vec<Hunter<'_>> = (0..handlers)
         .map(|_| Hunter {
             rules,
             redactor,
             min_level: options.min_level,
             store: AlertStore::new(options.alert_memory),
-            hits: Vec::new(),
+            hits: (0..rules.correlations.len())
+                .map(|_| AlertStore::new(hit_memory))
+                .collect(),
             matches_by_rule: vec![0; rules.rules.len()],
             suppressed: 0,
         })
@@ -232,14 +246,35 @@ pub fn hunt<W: Write + Send>(
         ..HuntStats::default()
     };
     let mut stores = Vec::new();
-    let mut hits = Vec::new();
+    let mut hits: Vec<Vec<AlertStore>> =
+        (0..rules.correlations.len()).map(|_| Vec::new()).collect();
     for h in hunters {
         stats.suppressed_by_filters += h.suppressed;
         stores.push(h.store);
-        hits.extend(h.hits);
+        for (c, store) in h.hits.into_iter().enumerate() {
+            hits[c].push(store);
+        }
     }
     let mut corr_store = AlertStore::new(options.alert_memory);
-    correlate(rules, options, hits, &mut corr_store, &mut stats);
+    for (c, stores_of_c) in hits.into_iter().enumerate() {
+        for store in &stores_of_c {
+            stats.correlation_hits_spilled += store.spilled;
+            if let Some(e) = &store.spill_error {
+                stats.alert_spill_error =
+                    Some(format!("writing correlation hits to a temporary file: {e}"));
+            }
+        }
+        if let Err(e) = correlate(
+            rules,
+            c,
+            options,
+            Alerts::new(stores_of_c),
+            &mut corr_store,
+            &mut stats,
+        ) {
+            stats.alert_spill_error = Some(format!("reading correlation hits back: {e}"));
+        }
+    }
     stores.push(corr_store);
     for store in &stores {
         for (&rule, &n) in &store.by_rule {
@@ -283,11 +318,11 @@ fn sample_records(paths: &[PathBuf]) -> Vec<u8> {
 
 /// One group's window, with running tallies so each event costs O(1) instead of a pass over
 /// the window (a busy group's window can hold tens of thousands of events).
-struct Group<'h> {
-    events: VecDeque<usize>,
+struct Group {
+    events: VecDeque<CorrHit>,
     last_seen: i128,
     /// value_count: events per distinct value in the window.
-    distinct: HashMap<&'h str, u32>,
+    distinct: HashMap<String, u32>,
     /// value_sum / value_avg: the window's numbers, summed in millionths so that adding and
     /// removing them is exact.
     sum_micros: i128,
@@ -296,7 +331,7 @@ struct Group<'h> {
     per_rule: Vec<u32>,
 }
 
-impl<'h> Group<'h> {
+impl Group {
     fn new(now: i128, rules: usize) -> Self {
         Group {
             events: VecDeque::new(),
@@ -308,10 +343,14 @@ impl<'h> Group<'h> {
         }
     }
 
-    fn add(&mut self, i: usize, hit: &'h CorrHit) {
-        self.events.push_back(i);
+    fn add(&mut self, hit: CorrHit) {
         if let Some(v) = hit.value.as_deref() {
-            *self.distinct.entry(v).or_default() += 1;
+            match self.distinct.get_mut(v) {
+                Some(n) => *n += 1,
+                None => {
+                    self.distinct.insert(v.to_owned(), 1);
+                }
+            }
         }
         if let Some(m) = hit.micros {
             self.sum_micros += m;
@@ -320,13 +359,13 @@ impl<'h> Group<'h> {
         if let Some(n) = self.per_rule.get_mut(hit.position as usize) {
             *n += 1;
         }
+        self.events.push_back(hit);
     }
 
-    fn remove_oldest(&mut self, hits: &'h [CorrHit]) {
-        let Some(j) = self.events.pop_front() else {
+    fn remove_oldest(&mut self) {
+        let Some(hit) = self.events.pop_front() else {
             return;
         };
-        let hit = &hits[j];
         if let Some(v) = hit.value.as_deref()
             && let Some(n) = self.distinct.get_mut(v)
         {
@@ -345,7 +384,7 @@ impl<'h> Group<'h> {
     }
 
     /// Empties the window (after it fired).
-    fn clear(&mut self) -> Vec<usize> {
+    fn clear(&mut self) -> Vec<CorrHit> {
         self.distinct.clear();
         self.sum_micros = 0;
         self.numbers = 0;
@@ -361,76 +400,70 @@ fn micros(value: &str) -> Option<i128> {
     x.is_finite().then(|| (x * 1e6).round() as i128)
 }
 
-/// Runs every correlation over its hits in time order. Windows slide: at each event the group's
-/// events older than the timespan are dropped, the condition is checked, and on a hit an alert
-/// is placed at that event and the group starts afresh.
+/// Runs correlation `c` over its hits, read back in time order from the hunters' stores.
+/// Windows slide: at each event the group's events older than the timespan are dropped, the
+/// condition is checked, and on a hit an alert is placed at that event and the group starts
+/// afresh. Memory holds the open windows, not every hit.
 fn correlate(
     rules: &RuleSet,
+    c: usize,
     options: &HuntOptions,
-    mut hits: Vec<CorrHit>,
+    hits: Alerts,
     store: &mut AlertStore,
     stats: &mut HuntStats,
-) {
-    if hits.is_empty() {
-        return;
-    }
-    hits.sort_unstable_by_key(|h| (h.correlation, h.key));
-    let mut start = 0;
-    while start < hits.len() {
-        let c = hits[start].correlation;
-        let end = start
-            + hits[start..]
-                .iter()
-                .take_while(|h| h.correlation == c)
-                .count();
-        let corr = &rules.correlations[c as usize];
-        let span = corr.timespan_secs as i128 * 1_000_000_000;
-        let mut groups: HashMap<&str, Group<'_>> = HashMap::new();
-        for i in start..end {
-            let hit = &hits[i];
-            if hit.key.time == i128::MIN {
-                stats.correlation_events_without_time += 1;
-                continue;
-            }
-            let now = hit.key.time;
-            if !groups.contains_key(hit.group.as_str()) && groups.len() >= options.max_groups {
-                // Evict the least recently seen tenth, so eviction stays rare and cheap.
-                let mut seen: Vec<i128> = groups.values().map(|g| g.last_seen).collect();
-                seen.sort_unstable();
-                let cut = seen[(seen.len() / 10).min(seen.len() - 1)];
-                let before = groups.len();
-                groups.retain(|_, g| g.last_seen > cut);
-                stats.correlation_groups_evicted += (before - groups.len()) as u64;
-            }
-            let group = groups
-                .entry(hit.group.as_str())
-                .or_insert_with(|| Group::new(now, corr.rules.len()));
-            group.last_seen = now;
-            while group
-                .events
-                .front()
-                .is_some_and(|&j| hits[j].key.time < now - span)
+) -> std::io::Result<()> {
+    let corr = &rules.correlations[c];
+    let span = corr.timespan_secs as i128 * 1_000_000_000;
+    let mut groups: HashMap<String, Group> = HashMap::new();
+    hits.try_for_each_line(|line| {
+        let hit: CorrHit = serde_json::from_slice(line).map_err(std::io::Error::other)?;
+        if hit.key.time == i128::MIN {
+            stats.correlation_events_without_time += 1;
+            return Ok(());
+        }
+        let now = hit.key.time;
+        let key = hit.key;
+        if !groups.contains_key(hit.group.as_str()) && groups.len() >= options.max_groups {
+            // Evict the least recently seen tenth, so eviction stays rare and cheap.
+            let mut seen: Vec<i128> = groups.values().map(|g| g.last_seen).collect();
+            seen.sort_unstable();
+            let cut = seen[(seen.len() / 10).min(seen.len() - 1)];
+            let before = groups.len();
+            groups.retain(|_, g| g.last_seen > cut);
+            stats.correlation_groups_evicted += (before - groups.len()) as u64;
+        }
+        let group = match groups.get_mut(hit.group.as_str()) {
+            Some(g) => g,
+            None => groups
+                .entry(hit.group.clone())
+                .or_insert_with(|| Group::new(now, corr.rules.len())),
+        };
+        group.last_seen = now;
+        while group
+            .events
+            .front()
+            .is_some_and(|h| h.key.time < now - span)
+        {
+            group.remove_oldest();
+        }
+        group.add(hit);
+        if fires(corr, group) {
+            let events = group.clear();
+            if corr.meta.level >= options.min_level
+                && let Some(alert) = correlation_alert(rules, c, &events)
             {
-                group.remove_oldest(&hits);
-            }
-            group.add(i, hit);
-            if fires(corr, group, &hits) {
-                let events = group.clear();
-                if corr.meta.level >= options.min_level {
-                    let alert = correlation_alert(rules, c as usize, &events, &hits);
-                    let key = SortKey {
-                        rule: (rules.rules.len() + c as usize) as u32,
-                        ..hit.key
-                    };
-                    store.push(key, &alert);
-                }
+                let key = SortKey {
+                    rule: (rules.rules.len() + c) as u32,
+                    ..key
+                };
+                store.push(key, &alert);
             }
         }
-        start = end;
-    }
+        Ok(())
+    })
 }
 
-fn fires(corr: &crate::rules::Correlation, group: &Group<'_>, hits: &[CorrHit]) -> bool {
+fn fires(corr: &crate::rules::Correlation, group: &Group) -> bool {
     match corr.kind {
         CorrelationKind::EventCount => corr.holds(group.events.len() as f64),
         CorrelationKind::ValueCount => corr.holds(group.distinct.len() as f64),
@@ -457,8 +490,8 @@ fn fires(corr: &crate::rules::Correlation, group: &Group<'_>, hits: &[CorrHit]) 
         CorrelationKind::TemporalOrdered => {
             // The listed rules must appear in order: find rule 0, then rule 1 after it, ….
             let mut next = 0u32;
-            for &j in &group.events {
-                if hits[j].position == next {
+            for hit in &group.events {
+                if hit.position == next {
                     next += 1;
                 }
             }
@@ -481,16 +514,17 @@ fn verdict_rank(verdict: &str) -> u8 {
     }
 }
 
-fn correlation_alert(rules: &RuleSet, c: usize, events: &[usize], hits: &[CorrHit]) -> Alert {
+fn correlation_alert(rules: &RuleSet, c: usize, events: &[CorrHit]) -> Option<Alert> {
     let corr = &rules.correlations[c];
-    let last = &hits[events[events.len() - 1]];
+    // A correlation fires on the event just added, so `events` is never empty.
+    let last = events.last()?;
     let mut alert = last.alert.clone();
     alert.rule = AlertRule::from_meta(&corr.meta);
     alert.count = events.len() as u64;
     // The window's strongest verdict: one Secret returned among many refusals is an exposure.
     let strongest = events
         .iter()
-        .map(|&j| &hits[j].alert.exposure)
+        .map(|h| &h.alert.exposure)
         .max_by_key(|e| verdict_rank(&e.verdict));
     if let Some(e) = strongest
         && verdict_rank(&e.verdict) > verdict_rank(&alert.exposure.verdict)
@@ -499,7 +533,7 @@ fn correlation_alert(rules: &RuleSet, c: usize, events: &[usize], hits: &[CorrHi
     }
     let evidence: Vec<Evidence> = events
         .iter()
-        .flat_map(|&j| hits[j].alert.evidence.iter().cloned())
+        .flat_map(|h| h.alert.evidence.iter().cloned())
         .collect();
     if evidence.len() > MAX_EVIDENCE {
         let half = MAX_EVIDENCE / 2;
@@ -512,5 +546,28 @@ fn correlation_alert(rules: &RuleSet, c: usize, events: &[usize], hits: &[CorrHi
     } else {
         alert.evidence = evidence;
     }
-    alert
+    Some(alert)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SortKey;
+
+    /// Correlation hits go through JSON when they spill: the untimed key (`i128::MIN`) and
+    /// nanosecond times must come back exactly.
+    #[test]
+    fn sort_keys_survive_the_round_trip() {
+        for time in [i128::MIN, 0, 1_767_225_600_123_456_789, i128::MAX] {
+            let key = SortKey {
+                time,
+                input: 3,
+                line: u64::MAX,
+                item: 7,
+                rule: 9,
+            };
+            let text = serde_json::to_string(&key).expect("serializes");
+            let back: SortKey = serde_json::from_str(&text).expect("deserializes");
+            assert_eq!(back, key, "{text}");
+        }
+    }
 }

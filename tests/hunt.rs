@@ -674,8 +674,8 @@ fn hunt_output_is_identical_for_any_thread_count() {
             "threads {threads} differ"
         );
     }
-    // Alerts written out to sorted runs on disk and merged back give the same output, whether
-    // every alert is its own run or runs hold a few.
+    // Alerts and correlation hits written out to sorted runs on disk and merged back give the
+    // same output, whether every alert is its own run or runs hold a few.
     for (threads, alert_memory) in [(1, 1), (1, 100 << 10), (2, 1), (3, 200 << 10)] {
         let options = HuntOptions {
             threads,
@@ -685,8 +685,8 @@ fn hunt_output_is_identical_for_any_thread_count() {
         };
         let (spilled, stats) = hunt_with(&set, &paths, &options);
         assert!(
-            stats.alerts_spilled > 0,
-            "{alert_memory} bytes must force runs"
+            stats.alerts_spilled > 0 && stats.correlation_hits_spilled > 0,
+            "{alert_memory} bytes must force runs of alerts and of correlation hits"
         );
         assert!(stats.alert_spill_error.is_none());
         assert!(

@@ -298,6 +298,45 @@ pub fn hunt<W: Write + Send>(
     (outcome, Alerts::new(stores), stats)
 }
 
+/// A hunt whose alerts are wanted as values rather than printed.
+pub struct Collected {
+    pub outcome: Outcome,
+    pub alerts: Vec<Alert>,
+    pub stats: HuntStats,
+    /// What the run reported about bad records.
+    pub diagnostics: String,
+}
+
+/// Runs `rules` over `paths` with default input options and returns the alerts in their final
+/// order: for `validate`, correlation rule tests and the test suite.
+pub fn hunt_collect(
+    paths: &[PathBuf],
+    rules: &RuleSet,
+    options: &HuntOptions,
+    redactor: &Redactor,
+) -> std::io::Result<Collected> {
+    let mut diagnostics = Vec::new();
+    let (outcome, alerts, stats) = hunt(
+        paths,
+        &IngestOptions::default(),
+        rules,
+        options,
+        redactor,
+        &mut diagnostics,
+    );
+    let mut collected = Vec::new();
+    alerts.try_for_each_line(|line| {
+        collected.push(serde_json::from_slice::<Alert>(line).map_err(std::io::Error::other)?);
+        Ok(())
+    })?;
+    Ok(Collected {
+        outcome,
+        alerts: collected,
+        stats,
+        diagnostics: String::from_utf8_lossy(&diagnostics).trim().to_owned(),
+    })
+}
+
 /// The first MiB of the first file, for tuning the prefilter to this input's traffic (stdin
 /// cannot be read twice, so it is not sampled).
 fn sample_records(paths: &[PathBuf]) -> Vec<u8> {

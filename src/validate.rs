@@ -3,7 +3,6 @@
 //! correlations); then the background alone, which must raise nothing of level high or above.
 
 use crate::engine::{self, HuntOptions};
-use crate::ingest::IngestOptions;
 use crate::redact::Redactor;
 use crate::rules::{Level, RuleSet};
 use crate::simulate::{self, ScenarioInfo, SimFormat, SimulateOptions};
@@ -104,44 +103,33 @@ fn hunt_file(
         threads,
         ..HuntOptions::default()
     };
-    let mut diagnostics = Vec::new();
-    let (outcome, alerts, _) = engine::hunt(
+    let io = |source| ValidateError::Io {
+        what: what.to_owned(),
+        source,
+    };
+    let run = engine::hunt_collect(
         &[path.to_path_buf()],
-        &IngestOptions::default(),
         rules,
         &options,
         &Redactor::with_key([0x5a; 32]),
-        &mut diagnostics,
-    );
-    if outcome.summary.rejected > 0 {
+    )
+    .map_err(io)?;
+    if run.outcome.summary.rejected > 0 {
         return Err(ValidateError::Rejected {
             what: what.to_owned(),
-            rejected: outcome.summary.rejected,
+            rejected: run.outcome.summary.rejected,
         });
     }
-    let mut out = Vec::new();
-    alerts
-        .try_for_each_line(|line| {
-            let a: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
-            let rule = &a["rule"];
-            let name = rule["name"].as_str().or(rule["id"].as_str()).unwrap_or("");
-            out.push(Found {
-                rule: name.to_owned(),
-                level: rule["level"].as_str().unwrap_or("").to_owned(),
-                verdict: a["exposure"]["verdict"].as_str().unwrap_or("").to_owned(),
-                audit_ids: a["evidence"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|e| e["audit_id"].as_str().map(str::to_owned))
-                    .collect(),
-            });
-            Ok(())
+    let out = run
+        .alerts
+        .into_iter()
+        .map(|a| Found {
+            rule: a.rule.name.unwrap_or(a.rule.id),
+            level: a.rule.level,
+            verdict: a.exposure.verdict,
+            audit_ids: a.evidence.into_iter().filter_map(|e| e.audit_id).collect(),
         })
-        .map_err(|source| ValidateError::Io {
-            what: what.to_owned(),
-            source,
-        })?;
+        .collect();
     Ok(out)
 }
 

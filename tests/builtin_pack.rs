@@ -3,7 +3,7 @@
 //! verdicts hold for succeeded, denied and unknown outcomes, and the configuration tunes it.
 
 use credwatch::config::Config;
-use credwatch::rules::testing::{complete_event, rule_matches, run, with_decoded};
+use credwatch::rules::testing::{complete_event, hunt_events, rule_matches, run, with_decoded};
 use credwatch::rules::{self, RuleMeta, RuleSet};
 
 mod common;
@@ -168,33 +168,12 @@ fn exposure_verdicts_follow_the_outcome() {
 }
 
 fn hunt_names(set: &RuleSet, events: &[serde_json::Value]) -> Vec<String> {
-    use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.jsonl");
-    let mut file = std::fs::File::create(&path).unwrap();
-    for (n, e) in events.iter().enumerate() {
-        let mut e = e.clone();
-        complete_event(&mut e, n);
-        writeln!(file, "{e}").unwrap();
-    }
-    drop(file);
-    let (_, alerts, _) = credwatch::engine::hunt(
-        &[path],
-        &credwatch::ingest::IngestOptions::default(),
-        set,
-        &credwatch::engine::HuntOptions::default(),
-        &credwatch::redact::Redactor::with_key([1; 32]),
-        &mut Vec::new(),
-    );
-    let mut names = Vec::new();
-    alerts
-        .try_for_each_line(|l| {
-            let a: serde_json::Value = serde_json::from_slice(l).unwrap();
-            names.push(a["rule"]["name"].as_str().unwrap_or("").to_owned());
-            Ok(())
-        })
-        .unwrap();
-    names
+    hunt_events(set, events, &credwatch::engine::HuntOptions::default())
+        .expect("events hunt")
+        .alerts
+        .into_iter()
+        .map(|a| a.rule.name.unwrap_or_default())
+        .collect()
 }
 
 #[test]

@@ -23,7 +23,6 @@
 
 use credwatch::config::Config;
 use credwatch::engine::{self, HuntOptions};
-use credwatch::ingest::IngestOptions;
 use credwatch::redact::Redactor;
 use credwatch::rules::{self, RuleSet, testing};
 use serde_json::Value;
@@ -240,35 +239,26 @@ fn hunt_file(set: &RuleSet, path: &Path, prefilter: bool) -> HuntResult {
         prefilter,
         ..HuntOptions::default()
     };
-    let mut diagnostics = Vec::new();
-    let (outcome, alerts, _) = engine::hunt(
+    let run = engine::hunt_collect(
         &[path.to_path_buf()],
-        &IngestOptions::default(),
         set,
         &options,
         &Redactor::with_key([7; 32]),
-        &mut diagnostics,
-    );
-    let mut names = Vec::new();
-    alerts
-        .try_for_each_line(|line| {
-            let alert: Value = serde_json::from_slice(line).expect("alert is JSON");
-            let rule = &alert["rule"];
-            let name = rule["name"]
-                .as_str()
-                .or(rule["title"].as_str())
-                .unwrap_or_default();
-            names.push(name.to_owned());
-            Ok(())
-        })
-        .expect("alerts readable");
+    )
+    .expect("alerts readable");
+    let mut names: Vec<String> = run
+        .alerts
+        .into_iter()
+        .map(|a| a.rule.name.unwrap_or(a.rule.title))
+        .collect();
     names.sort();
+    let outcome = run.outcome;
     HuntResult {
         alerts: names,
         events: outcome.summary.events,
         rejected: outcome.summary.rejected,
         skipped: outcome.summary.skipped,
-        diagnostics: String::from_utf8_lossy(&diagnostics).trim().to_owned(),
+        diagnostics: run.diagnostics,
     }
 }
 

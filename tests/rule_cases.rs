@@ -2,13 +2,11 @@
 //! and what must happen — run through the real decoder, engine and correlation stage.
 //! Format and semantics: `docs/rules.md`; the files say what each case checks.
 
-use credwatch::engine::{self, HuntOptions};
-use credwatch::ingest::IngestOptions;
-use credwatch::redact::Redactor;
+use credwatch::alert::Alert;
+use credwatch::engine::HuntOptions;
 use credwatch::rules::yaml::{Node, Value, parse_documents};
 use credwatch::rules::{self, RuleSource};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 fn alerts_for(
@@ -16,45 +14,15 @@ fn alerts_for(
     events: &[serde_json::Value],
     threads: usize,
     prefilter: bool,
-) -> Vec<serde_json::Value> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.jsonl");
-    let mut file = std::fs::File::create(&path).unwrap();
-    for (n, e) in events.iter().enumerate() {
-        let mut e = e.clone();
-        rules::testing::complete_event(&mut e, n);
-        writeln!(file, "{}", serde_json::to_string(&e).unwrap()).unwrap();
-    }
-    drop(file);
-    let redactor = Redactor::with_key([7; 32]);
+) -> Vec<Alert> {
     let options = HuntOptions {
         threads,
         prefilter,
         ..HuntOptions::default()
     };
-    let mut diagnostics = Vec::new();
-    let (outcome, alerts, _) = engine::hunt(
-        &[path],
-        &IngestOptions::default(),
-        set,
-        &options,
-        &redactor,
-        &mut diagnostics,
-    );
-    assert_eq!(
-        outcome.summary.rejected,
-        0,
-        "test events must decode: {}",
-        String::from_utf8_lossy(&diagnostics)
-    );
-    let mut parsed = Vec::new();
-    alerts
-        .try_for_each_line(|l| {
-            parsed.push(serde_json::from_slice(l).unwrap());
-            Ok(())
-        })
-        .unwrap();
-    parsed
+    rules::testing::hunt_events(set, events, &options)
+        .unwrap_or_else(|e| panic!("test events must hunt: {e}"))
+        .alerts
 }
 
 fn string(node: Option<&Node>) -> Option<String> {
@@ -153,8 +121,7 @@ fn rule_case_table() {
                     let got_alerts = alerts_for(&set, &events, threads, threads == 1);
                     let mut got: BTreeMap<String, u64> = BTreeMap::new();
                     for a in &got_alerts {
-                        *got.entry(a["rule"]["title"].as_str().unwrap().to_owned())
-                            .or_default() += 1;
+                        *got.entry(a.rule.title.clone()).or_default() += 1;
                     }
                     if got != want {
                         failures.push(format!(

@@ -167,20 +167,14 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
     out
 }
 
-/// Runs the whole rule set over `events` (a JSON array, completed like single test events,
-/// one second apart unless they give their times); the exposure verdict of the correlation
-/// `key`'s first alert, or `None` when it did not fire.
-fn correlation_fires(
+/// Hunts `events` (completed like single test events: one second apart unless they give their
+/// times) as one input file, through the real decoder and engine. Records that do not decode
+/// are an error.
+pub fn hunt_events(
     set: &RuleSet,
-    key: &str,
-    events: &serde_json::Value,
-) -> Result<Option<String>, String> {
-    use std::io::Write as _;
-    let Some(events) = events.as_array() else {
-        return Err("a correlation's test takes an `events` list".to_owned());
-    };
-    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
-    let path = dir.path().join("events.jsonl");
+    events: &[serde_json::Value],
+    options: &crate::engine::HuntOptions,
+) -> Result<crate::engine::Collected, String> {
     let mut text = Vec::new();
     for (n, e) in events.iter().enumerate() {
         let mut e = e.clone();
@@ -188,38 +182,36 @@ fn correlation_fires(
         serde_json::to_writer(&mut text, &e).map_err(|e| e.to_string())?;
         text.push(b'\n');
     }
-    std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(&text))
-        .map_err(|e| format!("writing the test events: {e}"))?;
-    let mut diagnostics = Vec::new();
-    let (outcome, alerts, _) = crate::engine::hunt(
+    let dir = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
+    let path = dir.path().join("events.jsonl");
+    std::fs::write(&path, text).map_err(|e| format!("writing the test events: {e}"))?;
+    let run = crate::engine::hunt_collect(
         &[path],
-        &crate::ingest::IngestOptions::default(),
         set,
-        &crate::engine::HuntOptions::default(),
+        options,
         &crate::redact::Redactor::with_key([0; 32]),
-        &mut diagnostics,
-    );
-    if outcome.summary.rejected > 0 {
-        return Err(format!(
-            "test events do not decode: {}",
-            String::from_utf8_lossy(&diagnostics).trim()
-        ));
+    )
+    .map_err(|e| format!("running the test events: {e}"))?;
+    if run.outcome.summary.rejected > 0 {
+        return Err(format!("test events do not decode: {}", run.diagnostics));
     }
-    let mut fired = None;
-    alerts
-        .try_for_each_line(|line| {
-            let alert: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
-            if fired.is_none() && alert["rule"]["id"].as_str() == Some(key) {
-                fired = Some(
-                    alert["exposure"]["verdict"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-            Ok(())
-        })
-        .map_err(|e| format!("reading alerts: {e}"))?;
-    Ok(fired)
+    Ok(run)
+}
+
+/// The exposure verdict of the correlation `key`'s first alert over `events` (a JSON array),
+/// or `None` when it did not fire.
+fn correlation_fires(
+    set: &RuleSet,
+    key: &str,
+    events: &serde_json::Value,
+) -> Result<Option<String>, String> {
+    let Some(events) = events.as_array() else {
+        return Err("a correlation's test takes an `events` list".to_owned());
+    };
+    let run = hunt_events(set, events, &crate::engine::HuntOptions::default())?;
+    Ok(run
+        .alerts
+        .into_iter()
+        .find(|a| a.rule.id == key)
+        .map(|a| a.exposure.verdict))
 }

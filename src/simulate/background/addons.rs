@@ -20,9 +20,8 @@ impl Background {
                 .ua(ua)
                 .reason(reason)
         } else {
-            let q = self.watch_query(None);
-            let stage = self.watch_stage();
-            Ev::new("watch", format!("{}{q}", obj.path()), user)
+            let (uri, stage) = self.watch(&obj.path(), None);
+            Ev::new("watch", uri, user)
                 .obj(obj)
                 .ip(ip)
                 .ua(ua)
@@ -60,9 +59,8 @@ impl Background {
             ("ingresses", "networking.k8s.io/v1"),
         ]);
         let obj = ObjRef::new(res, gv);
-        let q = self.watch_query(None);
-        let stage = self.watch_stage();
-        Ev::new("watch", format!("{}{q}", obj.path()), user)
+        let (uri, stage) = self.watch(&obj.path(), None);
+        Ev::new("watch", uri, user)
             .obj(obj)
             .ip(ip)
             .ua(ua)
@@ -106,17 +104,16 @@ impl Background {
                     ("issuers", "cert-manager.io/v1"),
                 ]);
                 let obj = ObjRef::new(res, gv);
-                let q = self.watch_query(None);
-                let stage = self.watch_stage();
-                base("watch", format!("{}{q}", obj.path()), obj).stage(stage)
+                let (uri, stage) = self.watch(&obj.path(), None);
+                base("watch", uri, obj).stage(stage)
             }
             4..=5 => {
                 let obj = ObjRef::new("secrets", "v1").ns(ns);
-                let q = self.watch_query(Some(
-                    "labelSelector=controller.cert-manager.io%2Ffao%3Dtrue".to_owned(),
-                ));
-                let stage = self.watch_stage();
-                base("watch", format!("{}{q}", obj.path()), obj).stage(stage)
+                let (uri, stage) = self.watch(
+                    &obj.path(),
+                    Some("labelSelector=controller.cert-manager.io%2Ffao%3Dtrue".to_owned()),
+                );
+                base("watch", uri, obj).stage(stage)
             }
             6..=8 => {
                 let obj = ObjRef::new("secrets", "v1").ns(ns).name(tls);
@@ -151,18 +148,17 @@ impl Background {
                     let uri = format!("{}?limit=500", obj.path());
                     base("list", uri, obj)
                 } else {
-                    let q = self.watch_query(None);
-                    let stage = self.watch_stage();
-                    base("watch", format!("{}{q}", obj.path()), obj).stage(stage)
+                    let (uri, stage) = self.watch(&obj.path(), None);
+                    base("watch", uri, obj).stage(stage)
                 }
             }
             6 => {
                 let obj = ObjRef::new("secrets", "v1").ns("argocd");
-                let q = self.watch_query(Some(
-                    "labelSelector=argocd.argoproj.io%2Fsecret-type".to_owned(),
-                ));
-                let stage = self.watch_stage();
-                base("watch", format!("{}{q}", obj.path()), obj).stage(stage)
+                let (uri, stage) = self.watch(
+                    &obj.path(),
+                    Some("labelSelector=argocd.argoproj.io%2Fsecret-type".to_owned()),
+                );
+                base("watch", uri, obj).stage(stage)
             }
             _ => {
                 let app = self.pick(&APP_NAMESPACES);
@@ -209,9 +205,8 @@ impl Background {
         match self.rng.u8(..10) {
             0..=2 => {
                 let obj = ObjRef::new("externalsecrets", "external-secrets.io/v1beta1");
-                let q = self.watch_query(None);
-                let stage = self.watch_stage();
-                base("watch", format!("{}{q}", obj.path()), obj).stage(stage)
+                let (uri, stage) = self.watch(&obj.path(), None);
+                base("watch", uri, obj).stage(stage)
             }
             3..=4 => {
                 let obj = ObjRef::new("externalsecrets", "external-secrets.io/v1beta1")

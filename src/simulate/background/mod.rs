@@ -267,6 +267,12 @@ impl Background {
         q
     }
 
+    /// A watch of `collection`: its URI (with `selector`) and the stage it is logged at.
+    fn watch(&mut self, collection: &str, selector: Option<String>) -> (String, &'static str) {
+        let q = self.watch_query(selector);
+        (format!("{collection}{q}"), self.watch_stage())
+    }
+
     fn watch_stage(&mut self) -> &'static str {
         if self.rng.bool() {
             "ResponseStarted"

@@ -119,9 +119,7 @@ impl Background {
                 let uri = format!("{}?limit=500&resourceVersion=0", obj.path());
                 base("list", uri, obj)
             } else {
-                let q = self.watch_query(None);
-                let uri = format!("{}{q}", obj.path());
-                let stage = self.watch_stage();
+                let (uri, stage) = self.watch(&obj.path(), None);
                 base("watch", uri, obj).stage(stage)
             };
         }
@@ -168,9 +166,7 @@ impl Background {
                 base(verb, uri, obj)
             }
             "watch" => {
-                let q = self.watch_query(None);
-                let uri = format!("{}{q}", obj.path());
-                let stage = self.watch_stage();
+                let (uri, stage) = self.watch(&obj.path(), None);
                 base(verb, uri, obj).stage(stage)
             }
             _ => {
@@ -318,9 +314,8 @@ impl Background {
         let selector = (res == "pods").then(|| {
             "fieldSelector=status.phase%21%3DSucceeded%2Cstatus.phase%21%3DFailed".to_owned()
         });
-        let q = self.watch_query(selector);
-        let stage = self.watch_stage();
-        Ev::new("watch", format!("{}{q}", obj.path()), user)
+        let (uri, stage) = self.watch(&obj.path(), selector);
+        Ev::new("watch", uri, user)
             .obj(obj)
             .ip(CONTROL_PLANE[1])
             .ua(ua)
@@ -358,9 +353,8 @@ impl Background {
                 let selector = format!("fieldSelector=metadata.name%3D{name}");
                 match self.rng.u8(..10) {
                     0..=5 => {
-                        let q = self.watch_query(Some(selector));
-                        let stage = self.watch_stage();
-                        base("watch", format!("{list}{q}"), obj).stage(stage)
+                        let (uri, stage) = self.watch(&list, Some(selector));
+                        base("watch", uri, obj).stage(stage)
                     }
                     6..=7 => base(
                         "list",
@@ -372,9 +366,11 @@ impl Background {
             }
             30..=41 => {
                 let obj = ObjRef::new("pods", "v1");
-                let q = self.watch_query(Some(format!("fieldSelector=spec.nodeName%3D{node}")));
-                let stage = self.watch_stage();
-                base("watch", format!("/api/v1/pods{q}"), obj).stage(stage)
+                let (uri, stage) = self.watch(
+                    "/api/v1/pods",
+                    Some(format!("fieldSelector=spec.nodeName%3D{node}")),
+                );
+                base("watch", uri, obj).stage(stage)
             }
             42..=51 => {
                 let obj = ObjRef::new("pods", "v1").ns(app.ns).name(pod_name.clone());
@@ -512,9 +508,8 @@ impl Background {
             ("namespaces", "v1"),
         ]);
         let obj = ObjRef::new(res, gv);
-        let q = self.watch_query(None);
-        let stage = self.watch_stage();
-        Ev::new("watch", format!("{}{q}", obj.path()), user)
+        let (uri, stage) = self.watch(&obj.path(), None);
+        Ev::new("watch", uri, user)
             .obj(obj)
             .ip(ip)
             .ua("coredns/v1.11.1 (linux/amd64) kubernetes/$Format")

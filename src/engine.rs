@@ -123,12 +123,20 @@ impl Handler for Hunter<'_> {
             item: d.origin.item.unwrap_or(0),
             rule: rule as u32,
         };
+        // The event's part of an alert (actor, target, exposure, …) is built once, whatever
+        // number of rules matched; each alert then differs by its rule.
+        let mut first: Option<Alert> = None;
+        let mut alert_for = |meta: &crate::rules::RuleMeta| {
+            let base = first.get_or_insert_with(|| Alert::from_event(meta, d, self.redactor));
+            let mut alert = base.clone();
+            alert.rule = AlertRule::from_meta(meta);
+            alert
+        };
         for &i in matched[..n].iter().chain(&extra) {
             self.matches_by_rule[i] += 1;
             let rule = &self.rules.rules[i];
             if rule.emits && rule.meta.level >= self.min_level {
-                let alert = Alert::from_event(&rule.meta, d, self.redactor);
-                self.store.push(key(i), &alert);
+                self.store.push(key(i), &alert_for(&rule.meta));
             }
             for &(c, position) in &rule.correlations {
                 let corr = &self.rules.correlations[c];
@@ -149,7 +157,7 @@ impl Handler for Hunter<'_> {
                         group,
                         micros: value.as_deref().and_then(micros),
                         value,
-                        alert: Alert::from_event(&rule.meta, d, self.redactor),
+                        alert: alert_for(&rule.meta),
                     },
                 );
             }

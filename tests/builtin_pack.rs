@@ -186,58 +186,73 @@ fn configuration_tunes_the_pack() {
     let helm = |uri: &str| serde_json::json!({"verb": "list", "requestURI": uri, "user": {"username": "alice@example.com"}, "objectRef": {"resource": "secrets", "namespace": "default"}, "responseStatus": {"code": 200}});
     let helm_list = helm("/api/v1/namespaces/default/secrets?labelSelector=owner%3Dhelm");
     let forged = helm("/api/v1/namespaces/default/secrets?limit=500&x=labelSelector=owner%3Dhelm");
-    let cases: [(&str, &str, Vec<serde_json::Value>, bool); 9] = [
+    const EXEC: &str = "cw_pod_exec";
+    const LIST: &str = "cw_secrets_list_sensitive_namespace";
+    const BURST: &str = "cw_secrets_read_many";
+    // (what, configuration, events, the rule whose alert is looked for, whether it comes out)
+    let cases: [(&str, &str, Vec<serde_json::Value>, &str, bool); 9] = [
         (
             "helm release list: filtered",
             "",
             vec![helm_list.clone()],
+            LIST,
             false,
         ),
         (
             "filter switched off",
             "disabled: [cw_flt_helm_releases]\n",
             vec![helm_list],
+            LIST,
             true,
         ),
-        ("a forged selector is not Helm's", "", vec![forged], true),
-        ("defaults: exec alerts", "", vec![exec.clone()], true),
+        (
+            "a forged selector is not Helm's",
+            "",
+            vec![forged],
+            LIST,
+            true,
+        ),
+        ("defaults: exec alerts", "", vec![exec.clone()], EXEC, true),
         (
             "expected identity exempted",
             "placeholders:\n  expected_identities: [breakglass@example.com]\n",
             vec![exec.clone()],
+            EXEC,
             false,
         ),
         (
             "rule switched off",
             "disabled: [cw_pod_exec]\n",
             vec![exec],
+            EXEC,
             false,
         ),
-        ("burst outside the default window", "", reads.clone(), false),
+        (
+            "burst outside the default window",
+            "",
+            reads.clone(),
+            BURST,
+            false,
+        ),
         (
             "burst inside a widened window",
             "timespans:\n  cw_secrets_read_many: 10m\n",
             reads.clone(),
+            BURST,
             true,
         ),
         (
             "correlation switched off",
             "timespans:\n  cw_secrets_read_many: 10m\ndisabled: [cw_secrets_read_many]\n",
             reads,
+            BURST,
             false,
         ),
     ];
-    for (what, text, events, want) in cases {
+    for (what, text, events, target, want) in cases {
         let config = Config::parse("test.yml", text, Config::defaults()).expect(what);
         let set = pack(&config);
         let names = hunt_names(&set, &events);
-        let target = if what.contains("burst") || what.contains("correlation") {
-            "cw_secrets_read_many"
-        } else if what.contains("elm") || what.contains("filter") || what.contains("selector") {
-            "cw_secrets_list_sensitive_namespace"
-        } else {
-            "cw_pod_exec"
-        };
         assert_eq!(
             names.iter().any(|n| n == target),
             want,

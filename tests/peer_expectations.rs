@@ -560,6 +560,26 @@ fn falco_tests() -> Vec<FalcoTest> {
     out
 }
 
+/// A Falco test's trace file in the fixtures, or a problem saying why there is none.
+fn falco_trace<'t>(
+    test: &'t FalcoTest,
+    at: &str,
+    problems: &mut Vec<String>,
+) -> Option<(&'t str, PathBuf)> {
+    let Some(trace) = test.trace.as_deref() else {
+        problems.push(format!("{at}: no trace file named"));
+        return None;
+    };
+    let path = fixtures().join("falco").join(trace);
+    if !path.is_file() {
+        problems.push(format!(
+            "{at}: trace {trace} is not in tests/fixtures/falco (copy it byte-exact)"
+        ));
+        return None;
+    }
+    Some((trace, path))
+}
+
 fn falco_mapped(rule: &str) -> Option<&'static [&'static str]> {
     FALCO_CREDENTIAL_RULES
         .iter()
@@ -621,17 +641,9 @@ fn falco_credential_detections_covered() {
                 problems.push(format!("{at}: detect_counts under detect: False"));
                 continue;
             }
-            let Some(trace) = &test.trace else {
-                problems.push(format!("{at}: no trace file named"));
+            let Some((trace, path)) = falco_trace(test, &at, &mut problems) else {
                 continue;
             };
-            let path = fixtures().join("falco").join(trace);
-            if !path.is_file() {
-                problems.push(format!(
-                    "{at}: trace {trace} is not in tests/fixtures/falco (copy it byte-exact)"
-                ));
-                continue;
-            }
             checked += 1;
             let run = hunt_file(&set, &path, true);
             let hits = run
@@ -673,17 +685,9 @@ fn falco_credential_detections_covered() {
             continue;
         }
         let mapped = falco_mapped(rule).unwrap_or_else(|| panic!("{at}: `{rule}` is not mapped"));
-        let Some(trace) = &test.trace else {
-            problems.push(format!("{at}: no trace file named"));
+        let Some((trace, path)) = falco_trace(test, &at, &mut problems) else {
             continue;
         };
-        let path = fixtures().join("falco").join(trace);
-        if !path.is_file() {
-            problems.push(format!(
-                "{at}: trace {trace} is not in tests/fixtures/falco"
-            ));
-            continue;
-        }
         let run = hunt_file(&set, &path, true);
         let hits: Vec<_> = run
             .alerts

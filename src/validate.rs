@@ -7,7 +7,7 @@ use crate::redact::Redactor;
 use crate::rules::{Level, RuleSet};
 use crate::simulate::{self, ScenarioInfo, SimFormat, SimulateOptions};
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -133,33 +133,6 @@ fn hunt_file(
     Ok(out)
 }
 
-/// The audit IDs of a scenario's own events: they do not depend on the background or the
-/// format (the scenario's randomness is seeded by its name), so the scenario alone tells them.
-fn scenario_audit_ids(
-    scenario: &'static ScenarioInfo,
-    seed: u64,
-) -> Result<std::collections::HashSet<String>, ValidateError> {
-    let mut text = Vec::new();
-    simulate::write(
-        &SimulateOptions {
-            scenarios: vec![scenario],
-            background: 0,
-            seed,
-            format: SimFormat::Native,
-        },
-        &mut text,
-    )
-    .map_err(|source| ValidateError::Simulate {
-        what: scenario.name.to_owned(),
-        source,
-    })?;
-    Ok(text
-        .split(|&b| b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
-        .filter_map(|e| e["auditID"].as_str().map(str::to_owned))
-        .collect())
-}
-
 fn simulate_to(
     dir: &Path,
     what: &str,
@@ -206,7 +179,9 @@ pub fn run(
         let _ = std::fs::remove_file(&path);
         // Only alerts that rest on the scenario's own events count: the background can raise
         // alerts of the same rules (an administrator's exec) and must not stand in for them.
-        let own = scenario_audit_ids(scenario, options.seed)?;
+        let own: HashSet<String> = simulate::scenario_audit_ids(scenario, options.seed)
+            .into_iter()
+            .collect();
         let alerts: Vec<&Found> = all
             .iter()
             .filter(|f| f.audit_ids.iter().any(|id| own.contains(id)))

@@ -150,6 +150,16 @@ pub fn write(opts: &SimulateOptions, out: &mut dyn Write) -> Result<SimStats, Si
     })
 }
 
+/// The audit IDs of `scenario`'s events for `seed`, as the log writes them. A scenario's
+/// randomness follows from its name and the seed alone, so they are the same whatever the
+/// background or format it is written with.
+pub fn scenario_audit_ids(scenario: &'static ScenarioInfo, seed: u64) -> Vec<String> {
+    plan(&[scenario], 0, seed)
+        .iter()
+        .map(|ev| model::uuid(ev.audit_id))
+        .collect()
+}
+
 /// The scenarios' events at their places in time, in time order. Scenario `i` of `k` starts
 /// at `i+1`/`k+1` of the background's span, but never before the previous one ended plus a
 /// gap, so scenarios never overlap.

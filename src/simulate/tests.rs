@@ -750,3 +750,21 @@ fn write_errors_are_reported() {
     let result = write(&options(all(), 100, 1, SimFormat::Eks), &mut Full);
     assert!(matches!(result, Err(SimulateError::Io(_))));
 }
+
+#[test]
+fn a_scenarios_audit_ids_do_not_depend_on_background_or_format() {
+    for info in scenarios().iter().take(4) {
+        let ids: BTreeSet<String> = scenario_audit_ids(info, 5).into_iter().collect();
+        assert!(!ids.is_empty(), "{}", info.name);
+        for (background, format) in [(0, SimFormat::Native), (1_000, SimFormat::Aks)] {
+            let (rows, _) = run(&options(vec![info], background, 5, format));
+            let seen: BTreeSet<String> = rows.into_iter().map(|r| r.audit_id).collect();
+            assert!(
+                ids.is_subset(&seen),
+                "{} with {background} background events in {}",
+                info.name,
+                format.as_str()
+            );
+        }
+    }
+}

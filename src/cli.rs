@@ -46,6 +46,62 @@ enum Command {
     /// print what was detected; exit 1 if a scenario was missed or the benign background
     /// raised an alert of level high or above.
     Validate(ValidateArgs),
+    /// Find credentials already exposed in container logs (Docker json-file, CRI, plain text,
+    /// gzip, the kubelet's layouts) and Kubernetes object dumps, without printing them: type,
+    /// place, length and a keyed fingerprint.
+    Scan(ScanArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScanFormatArg {
+    Table,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityArg {
+    fn severity(self) -> crate::findings::Severity {
+        use crate::findings::Severity as S;
+        match self {
+            SeverityArg::Info => S::Info,
+            SeverityArg::Low => S::Low,
+            SeverityArg::Medium => S::Medium,
+            SeverityArg::High => S::High,
+            SeverityArg::Critical => S::Critical,
+        }
+    }
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Log files, directories (walked recursively) or object dumps; `-` for stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format; `table` when stdout is a terminal, else `jsonl`.
+    #[arg(long, value_enum)]
+    format: Option<ScanFormatArg>,
+    /// Write findings to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Files scanned at once (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Also list documentation examples (AKIAIOSFODNN7EXAMPLE, the jwt.io token) as info
+    /// findings; by default they are only counted.
+    #[arg(long)]
+    examples: bool,
+    /// Exit with status 3 when a finding of this severity or above was produced.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -119,6 +175,10 @@ struct HuntArgs {
     /// Groups kept per correlation rule before the least recently seen are evicted.
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     max_groups: usize,
+    /// Findings of `credwatch scan` (json or jsonl): reads of container logs that hold
+    /// credentials become exposure `exposed`, naming the credential types.
+    #[arg(long, value_name = "FILE")]
+    scan: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -286,6 +346,7 @@ pub fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::Hunt(args) => hunt(args),
+        Command::Scan(args) => scan(args),
         Command::Rules(cmd) => rules_command(cmd),
     };
     match result {
@@ -406,6 +467,54 @@ fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
     }
 }
 
+fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    use crate::scan::{ScanFormat, ScanOptions};
+    let format = match args.format {
+        Some(ScanFormatArg::Table) => ScanFormat::Table,
+        Some(ScanFormatArg::Json) => ScanFormat::Json,
+        Some(ScanFormatArg::Jsonl) => ScanFormat::Jsonl,
+        None if args.output.is_none() && io::stdout().is_terminal() => ScanFormat::Table,
+        None => ScanFormat::Jsonl,
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let options = ScanOptions {
+        threads,
+        include_examples: args.examples,
+    };
+    let redactor = Redactor::from_env();
+    let report = crate::scan::scan_paths(&args.paths, &options, &redactor);
+    let mut stderr = io::stderr().lock();
+    for error in &report.errors {
+        let _ = writeln!(
+            stderr,
+            "credwatch: {}",
+            crate::text::printable(&error.to_string())
+        );
+    }
+    let mut out = output_writer(args.output.as_ref())?;
+    match crate::scan::write_report(&mut out, format, &report).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing findings")?,
+    }
+    let _ = writeln!(stderr, "credwatch: {}", report.summary.human());
+    if let Some(min) = args.fail_on {
+        let min = min.severity();
+        if report
+            .findings
+            .iter()
+            .any(|f| !f.example && f.severity >= min)
+        {
+            return Ok(ExitCode::from(3));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let set = load_rules(&args.rules)?;
     if set.is_empty() {
@@ -429,6 +538,12 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         min_level: args.level.map_or(Level::Informational, LevelArg::level),
         prefilter: !args.no_prefilter,
         max_groups: args.max_groups.max(1),
+        scan: match &args.scan {
+            Some(path) => Some(std::sync::Arc::new(crate::scan::exposure::ScanIndex::load(
+                path,
+            )?)),
+            None => None,
+        },
         ..HuntOptions::default()
     };
     let redactor = Redactor::from_env();

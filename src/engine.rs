@@ -39,6 +39,9 @@ pub struct HuntOptions {
     /// Bytes of alerts each thread keeps in memory before writing a sorted run to a temporary
     /// file (merged at the end), so memory stays bounded however many alerts there are.
     pub alert_memory: usize,
+    /// What `credwatch scan` found in container logs: log reads of those containers are
+    /// `exposed` (`hunt --scan`).
+    pub scan: Option<std::sync::Arc<crate::scan::exposure::ScanIndex>>,
 }
 
 impl Default for HuntOptions {
@@ -49,6 +52,7 @@ impl Default for HuntOptions {
             prefilter: true,
             max_groups: 100_000,
             alert_memory: 16 << 20,
+            scan: None,
         }
     }
 }
@@ -71,6 +75,7 @@ struct CorrHit {
 struct Hunter<'r> {
     rules: &'r RuleSet,
     redactor: &'r Redactor,
+    scan: Option<&'r crate::scan::exposure::ScanIndex>,
     min_level: Level,
     store: AlertStore,
     /// Per correlation, the hits of its rules, by time.
@@ -127,7 +132,13 @@ impl Handler for Hunter<'_> {
         // number of rules matched; each alert then differs by its rule.
         let mut first: Option<Alert> = None;
         let mut alert_for = |meta: &crate::rules::RuleMeta| {
-            let base = first.get_or_insert_with(|| Alert::from_event(meta, d, self.redactor));
+            let base = first.get_or_insert_with(|| {
+                let mut alert = Alert::from_event(meta, d, self.redactor);
+                if let Some(scan) = self.scan {
+                    scan.refine(&mut alert);
+                }
+                alert
+            });
             let mut alert = base.clone();
             alert.rule = AlertRule::from_meta(meta);
             alert
@@ -208,6 +219,7 @@ pub fn hunt<W: Write + Send>(
         .map(|_| Hunter {
             rules,
             redactor,
+            scan: options.scan.as_deref(),
             min_level: options.min_level,
             store: AlertStore::new(options.alert_memory),
             hits: (0..rules.correlations.len())

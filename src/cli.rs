@@ -489,12 +489,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let redactor = Redactor::from_env();
     let report = crate::scan::scan_paths(&args.paths, &options, &redactor);
     let mut stderr = io::stderr().lock();
-    for error in &report.errors {
-        let _ = writeln!(
-            stderr,
-            "credwatch: {}",
-            crate::text::printable(&error.to_string())
-        );
+    let notes = report.errors.iter().map(ToString::to_string);
+    for line in notes.chain(report.notes.iter().cloned()) {
+        let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(&line));
     }
     let mut out = output_writer(args.output.as_ref())?;
     match crate::scan::write_report(&mut out, format, &report).and_then(|()| out.flush()) {

@@ -86,6 +86,7 @@ fn hunt_with_scan_findings_marks_the_log_read_exposed() {
         let run = common::credwatch(args, None, dir.path());
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_no_canary("hunt", &run.stdout);
+        assert_no_canary("hunt's diagnostics", &run.stderr);
         run.stdout
             .lines()
             .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("alert json"))
@@ -182,6 +183,12 @@ fn bad_input_is_named_counted_and_the_rest_still_scanned() {
     let mut long = "x".repeat(20 << 20);
     long.push_str(" password=Zq8#Lm2!Vx7pRt4w\n");
     std::fs::write(logs.join("c-long-line.log"), long).expect("write");
+    // A manifest that does not parse: said so, and scanned as text all the same.
+    std::fs::write(
+        logs.join("d-broken.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: [unclosed\n  token: Xq7pLm2Vz9Rw4Tk8Jn3B\n",
+    )
+    .expect("write");
     let missing = dir.path().join("missing.log");
     let run = common::credwatch(
         &[
@@ -203,6 +210,13 @@ fn bad_input_is_named_counted_and_the_rest_still_scanned() {
     assert!(run.stderr.contains("missing.log"), "{}", run.stderr);
     assert!(run.stderr.contains("2 unreadable files"), "{}", run.stderr);
     assert!(run.stderr.contains("1 over-long lines"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("d-broken.yaml: looks like a Kubernetes object dump but is not one (line")
+            && run.stderr.contains("1 unparsed object dumps"),
+        "{}",
+        run.stderr
+    );
     let kinds: Vec<String> = run
         .stdout
         .lines()
@@ -213,8 +227,13 @@ fn bad_input_is_named_counted_and_the_rest_still_scanned() {
                 .to_owned()
         })
         .collect();
-    assert_eq!(kinds, ["github_token", "secret_assignment"]);
-    assert!(!run.stdout.contains("ghp_R4nD0m") && !run.stdout.contains("Zq8#Lm2"));
+    assert_eq!(
+        kinds,
+        ["github_token", "secret_assignment", "secret_assignment"]
+    );
+    for value in ["ghp_R4nD0m", "Zq8#Lm2", "Xq7pLm2Vz9"] {
+        assert!(!run.stdout.contains(value) && !run.stderr.contains(value));
+    }
 }
 
 #[test]

@@ -192,6 +192,7 @@ impl Needs {
 /// The compiled detector set; built once, shared by all threads.
 pub struct Detectors {
     prefilter: AhoCorasick,
+    overlapping: AhoCorasick,
     families: Vec<Family>,
     re: Patterns,
 }
@@ -233,7 +234,13 @@ impl Default for Detectors {
 impl Detectors {
     pub fn new() -> Self {
         let (patterns, families): (Vec<String>, Vec<Family>) = anchors().into_iter().unzip();
+        // Leftmost-first lets the automaton use its SIMD (Teddy) prefilter on raw blocks;
+        // messages need every overlapping anchor (`secret` inside `client_secret_key`).
         let prefilter = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(&patterns)
+            .unwrap_or_else(|e| panic!("anchor automaton: {e}"));
+        let overlapping = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .unwrap_or_else(|e| panic!("anchor automaton: {e}"));
@@ -275,6 +282,7 @@ impl Detectors {
         };
         Detectors {
             prefilter,
+            overlapping,
             families,
             re,
         }
@@ -333,7 +341,7 @@ impl Detectors {
     /// says whether they would change the answer.
     pub fn detect(&self, message: &str, following: &[&str]) -> (Vec<Detection>, Needs) {
         let mut present = [false; FAMILIES];
-        for m in self.prefilter.find_overlapping_iter(message) {
+        for m in self.overlapping.find_overlapping_iter(message) {
             let pattern = m.pattern().as_usize();
             if self.worth_a_look(message.as_bytes(), pattern, m.end()) {
                 present[self.families[pattern] as usize] = true;
@@ -1083,6 +1091,11 @@ impl Detectors {
             if v.trim_end_matches('=').contains('=') {
                 continue; // another assignment (`git-credential: protocol=https`)
             }
+            // Kubernetes logs name Secrets and tokens far more often than they print them:
+            // `secret="shop/frontend-basic-auth"` (ingress-nginx), `secret=db-creds`.
+            if looks_like_object_name(v) && (v.contains('/') || names_an_object(key.as_str())) {
+                continue;
+            }
             let bits = entropy(v);
             let classes = char_classes(v);
             if bits < 2.5 || (classes < 2 && v.len() < 16) || (classes < 2 && bits < 3.0) {
@@ -1204,6 +1217,34 @@ fn credential_key(key: &str) -> bool {
     !NOT.contains(&last.as_str())
 }
 
+/// A Kubernetes object name or `namespace/name` reference: lowercase DNS labels.
+fn looks_like_object_name(value: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && l.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            && l.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric())
+    };
+    let mut parts = value.split('/');
+    let first = parts.next().is_some_and(label);
+    let second = parts.next().is_none_or(label);
+    // Names are words joined by separators; a run of hex or base36 (a token) is not one.
+    let worded = value.bytes().any(|b| matches!(b, b'-' | b'.' | b'/'))
+        || !value.bytes().any(|b| b.is_ascii_digit());
+    first && second && parts.next().is_none() && worded
+}
+
+/// Keys whose last word is a kind of object as often as a value (`secret`, `token`).
+fn names_an_object(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    let last = lower.rsplit(['_', '-', '.']).next().unwrap_or(&lower);
+    matches!(
+        last,
+        "secret" | "secrets" | "token" | "credential" | "credentials"
+    )
+}
+
 /// Values that stand for a credential without being one.
 pub fn is_placeholder_value(value: &str) -> bool {
     const WORDS: &[&str] = &[
@@ -1247,8 +1288,7 @@ pub fn is_placeholder_value(value: &str) -> bool {
     let v = value.trim_matches(|c: char| c == '"' || c == '\'');
     let lower = v.to_ascii_lowercase();
     WORDS.contains(&lower.as_str())
-        || v.starts_with("${")
-        || v.starts_with("$(")
+        // `${VAR}`, `$(cmd)`, `$VAR`
         || v.starts_with('$')
         || v.starts_with("{{")
         || v.starts_with('<')

@@ -92,6 +92,8 @@ pub struct ScanSummary {
     pub long_lines: u64,
     /// Lines that claimed a format they did not hold; scanned as plain text.
     pub malformed_lines: u64,
+    /// Files that looked like object dumps but did not parse; scanned as text.
+    pub unparsed_dumps: u64,
 }
 
 impl ScanSummary {
@@ -102,7 +104,7 @@ impl ScanSummary {
             .map(|(k, n)| format!("{k}={n}"))
             .collect();
         format!(
-            "scanned {} files ({} bytes, {} lines, {} objects): {} findings{}; {} documentation examples ignored; {} unreadable files; {} over-long lines; {} malformed lines",
+            "scanned {} files ({} bytes, {} lines, {} objects): {} findings{}; {} documentation examples ignored; {} unreadable files; {} over-long lines; {} malformed lines; {} unparsed object dumps",
             self.files,
             self.bytes,
             self.lines,
@@ -117,6 +119,7 @@ impl ScanSummary {
             self.errors,
             self.long_lines,
             self.malformed_lines,
+            self.unparsed_dumps,
         )
     }
 }
@@ -135,6 +138,8 @@ pub struct ScanReport {
     pub findings: Vec<ScanFinding>,
     pub summary: ScanSummary,
     pub errors: Vec<ScanError>,
+    /// Files read another way than their look suggested, with why.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -159,6 +164,8 @@ struct FileResult {
     findings: Vec<ScanFinding>,
     summary: ScanSummary,
     error: Option<ScanError>,
+    /// Said on stderr, not an error: the file was read another way.
+    note: Option<String>,
 }
 
 /// Scans files and directories (recursively, in a stable order), in parallel over files.
@@ -198,6 +205,7 @@ pub fn scan_paths_with(
         findings: Vec::new(),
         summary: ScanSummary::default(),
         errors: source_errors.into_iter().map(ScanError::from).collect(),
+        notes: Vec::new(),
     };
     report.summary.errors = report.errors.len() as u64;
     for result in results.into_iter().flatten() {
@@ -210,6 +218,7 @@ pub fn scan_paths_with(
         total.examples += s.examples;
         total.long_lines += s.long_lines;
         total.malformed_lines += s.malformed_lines;
+        total.unparsed_dumps += s.unparsed_dumps;
         for finding in &result.findings {
             if !finding.example {
                 total.findings += 1;
@@ -217,6 +226,7 @@ pub fn scan_paths_with(
             }
         }
         report.findings.extend(result.findings);
+        report.notes.extend(result.note);
         if let Some(e) = result.error {
             report.summary.errors += 1;
             report.errors.push(e);
@@ -267,10 +277,13 @@ fn scan_input(
             result.error = Some(read_error(&name, &e));
             return result;
         }
-        if text.len() <= objects::MAX_DUMP
-            && let Some(walked) = objects::scan_dump(detectors, &text)
-        {
-            {
+        let walked = if text.len() <= objects::MAX_DUMP {
+            objects::scan_dump(detectors, &text).map_err(|e| e.to_string())
+        } else {
+            Err(format!("larger than {} MiB", objects::MAX_DUMP >> 20))
+        };
+        match walked {
+            Ok(walked) => {
                 result.summary.bytes = text.len() as u64;
                 result.summary.lines = memchr::memchr_iter(b'\n', &text).count() as u64;
                 result.summary.objects = walked.objects;
@@ -279,6 +292,12 @@ fn scan_input(
                 }
                 (result.findings, result.summary.examples) = collector.finish();
                 return result;
+            }
+            Err(why) => {
+                result.summary.unparsed_dumps = 1;
+                result.note = Some(format!(
+                    "{name}: looks like a Kubernetes object dump but is not one ({why}); scanned as text"
+                ));
             }
         }
         // Not parseable as objects after all (or too big to hold): scan it as text.

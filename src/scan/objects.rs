@@ -51,13 +51,21 @@ pub struct Walked {
     pub objects: u64,
 }
 
-/// Parses a dump; None when it is neither JSON nor YAML (the caller scans it as text).
-pub fn scan_dump(detectors: &Detectors, raw: &[u8]) -> Option<Walked> {
-    let text = std::str::from_utf8(raw).ok()?;
+/// Why a file that looked like a dump could not be read as one.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error("not UTF-8 text")]
+    NotText,
+    #[error("{0}")]
+    Yaml(#[from] crate::rules::yaml::YamlError),
+}
+
+/// Parses a dump (JSON, or YAML with any number of documents) and walks its objects.
+pub fn scan_dump(detectors: &Detectors, raw: &[u8]) -> Result<Walked, DumpError> {
+    let text = std::str::from_utf8(raw).map_err(|_| DumpError::NotText)?;
     let documents: Vec<Value> = match serde_json::from_str::<Value>(text) {
         Ok(v) => vec![v],
-        Err(_) => crate::rules::yaml::parse_documents(text)
-            .ok()?
+        Err(_) => crate::rules::yaml::parse_documents(text)?
             .iter()
             .map(|n| n.to_json())
             .collect(),
@@ -71,7 +79,7 @@ pub fn scan_dump(detectors: &Detectors, raw: &[u8]) -> Option<Walked> {
     for document in &documents {
         walker.object(document, None);
     }
-    Some(Walked {
+    Ok(Walked {
         hits: walker.hits,
         objects: walker.objects,
     })

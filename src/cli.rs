@@ -50,6 +50,40 @@ enum Command {
     /// gzip, the kubelet's layouts) and Kubernetes object dumps, without printing them: type,
     /// place, length and a keyed fingerprint.
     Scan(ScanArgs),
+    /// Can we prove who accessed container APIs and what they got? Checks the audit policy
+    /// (and kube-apiserver's audit flags) against every way to reach a credential.
+    #[command(subcommand)]
+    Coverage(CoverageCommand),
+}
+
+#[derive(Subcommand)]
+enum CoverageCommand {
+    /// Analyse an audit policy: per probe request (Secrets, tokens, exec, logs, the kubelet,
+    /// impersonation, RBAC, CSRs) the level, stages and deciding rule, and findings: too low,
+    /// credentials written into the log, rules that do not say what was meant.
+    Policy(CoveragePolicyArgs),
+}
+
+#[derive(Args)]
+struct CoveragePolicyArgs {
+    /// The audit policy (audit.k8s.io/v1 or v1beta1 Policy, YAML or JSON).
+    #[arg(value_name = "POLICY")]
+    policy: PathBuf,
+    /// kube-apiserver's flags: a static pod manifest, a file holding the command line, or the
+    /// command line itself.
+    #[arg(long, value_name = "ARGS|MANIFEST")]
+    apiserver: Option<String>,
+    /// Audit events per second the cluster produces (from `coverage logs` or metrics), to check
+    /// the webhook backend's throughput against.
+    #[arg(long, value_name = "N")]
+    event_rate: Option<f64>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: ScanFormatArg,
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with status 3 when a finding of this severity or above was produced.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -347,6 +381,7 @@ pub fn main() -> ExitCode {
         }
         Command::Hunt(args) => hunt(args),
         Command::Scan(args) => scan(args),
+        Command::Coverage(CoverageCommand::Policy(args)) => coverage_policy(args),
         Command::Rules(cmd) => rules_command(cmd),
     };
     match result {
@@ -465,6 +500,29 @@ fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
             )
         }
     }
+}
+
+fn coverage_policy(args: CoveragePolicyArgs) -> anyhow::Result<ExitCode> {
+    use crate::coverage::ReportFormat;
+    let format = match args.format {
+        ScanFormatArg::Table => ReportFormat::Table,
+        ScanFormatArg::Json => ReportFormat::Json,
+        ScanFormatArg::Jsonl => ReportFormat::Jsonl,
+    };
+    let path = args.policy.display().to_string();
+    let report = crate::coverage::policy_report(&path, args.apiserver.as_deref(), args.event_rate)?;
+    let mut out = output_writer(args.output.as_ref())?;
+    match crate::coverage::write_policy_report(&mut out, format, &report).and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing the report")?,
+    }
+    if let (Some(min), Some(worst)) = (args.fail_on, crate::coverage::worst(&report.findings))
+        && worst >= min.severity()
+    {
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {

@@ -10,6 +10,7 @@ pub mod alert;
 pub mod alert_store;
 pub mod cli;
 pub mod config;
+pub mod coverage;
 pub mod decode;
 pub mod engine;
 pub mod event;

@@ -334,3 +334,25 @@ fn object_dumps_report_literals_and_secrets_in_annotations() {
     );
     assert_eq!(report.summary.objects, 4);
 }
+
+#[test]
+fn the_same_value_in_two_objects_is_two_findings_on_their_own_lines() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("pods.yaml");
+    let pod = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers:\n  - name: app\n    env:\n    - name: API_TOKEN\n      value: Xq7pLm2Vz9Rw4Tk8Jn3B\n"
+        )
+    };
+    std::fs::write(&file, format!("{}---\n{}", pod("a"), pod("b"))).expect("write");
+    let report = scan_dir(&[file], false);
+    let got: Vec<(Option<String>, u64)> = report
+        .findings
+        .iter()
+        .map(|f| (f.pod.clone(), f.line))
+        .collect();
+    assert_eq!(
+        got,
+        vec![(Some("a".to_owned()), 9), (Some("b".to_owned()), 19)]
+    );
+}

@@ -253,3 +253,108 @@ fn fail_on_sets_the_exit_status() {
     );
     assert_eq!(clean.code, 0, "{}", clean.stderr);
 }
+
+#[test]
+fn a_node_log_tree_is_read_once_and_json_lines_stay_logs() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fixed_key(dir.path());
+    let root = dir.path().join("node");
+    let pod_dir = root.join("var/log/pods/shop_cart-1_0c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f/cart");
+    std::fs::create_dir_all(&pod_dir).expect("mkdir");
+    std::fs::write(
+        pod_dir.join("0.log"),
+        "2026-11-28T10:00:00.1Z stdout F token ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5\n",
+    )
+    .expect("write");
+    let containers = root.join("var/log/containers");
+    std::fs::create_dir_all(&containers).expect("mkdir");
+    let id = "ab".repeat(32);
+    std::os::unix::fs::symlink(
+        pod_dir.join("0.log"),
+        containers.join(format!("cart-1_shop_cart-{id}.log")),
+    )
+    .expect("symlink");
+    // An audit log: JSON lines with apiVersion and kind, which is a log, not an object dump.
+    std::fs::write(
+        root.join("audit.log"),
+        "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"verb\":\"get\",\"requestURI\":\"/api?access_token=Zq8vL2mQ7xR4tY9wPz3dE5fG\"}\n{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"verb\":\"list\"}\n",
+    )
+    .expect("write");
+    let run = common::credwatch(
+        &["scan", "--format", "jsonl", root.to_str().expect("utf-8")],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let findings: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let got: Vec<(&str, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().expect("kind"),
+                f["pod"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    // The symlinked name is scanned; its target is the same file and is not scanned again.
+    assert_eq!(
+        got,
+        [("secret_assignment", "-"), ("github_token", "cart-1")],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("0 objects"), "{}", run.stderr);
+}
+
+#[test]
+fn a_credential_in_a_manifest_does_not_make_log_reads_exposed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fixed_key(dir.path());
+    let manifest = dir.path().join("web-0.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web-0, namespace: default}\nspec:\n  containers:\n  - name: web\n    env:\n    - name: DB_PASSWORD\n      value: Hn4q9WzX2Lr7Vb8K\n",
+    )
+    .expect("write");
+    let findings = dir.path().join("findings.jsonl");
+    let run = common::credwatch(
+        &[
+            "scan",
+            manifest.to_str().expect("utf-8"),
+            "-o",
+            findings.to_str().expect("utf-8"),
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read_to_string(&findings)
+            .expect("findings")
+            .contains("\"object\":\"Pod/default/web-0\"")
+    );
+    let hunt = common::credwatch(
+        &[
+            "hunt",
+            "--format",
+            "jsonl",
+            "--scan",
+            findings.to_str().expect("utf-8"),
+            "samples/audit",
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(hunt.code, 0, "{}", hunt.stderr);
+    let read = hunt
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|a| a["rule"]["name"] == "cw_pod_logs_unusual_identity")
+        .expect("the log read");
+    assert_eq!(read["exposure"]["verdict"], "possible");
+}

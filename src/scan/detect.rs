@@ -59,6 +59,7 @@ fn anchors() -> Vec<(String, Family)> {
         ("ASIA", Family::Aws),
         ("eyJ", Family::Jwt),
         ("-----BEGIN", Family::Pem),
+        ("LS0tLS1CRUdJTi", Family::Pem),
         ("service_account", Family::Gcp),
         ("ghp_", Family::GitHub),
         ("gho_", Family::GitHub),
@@ -218,6 +219,10 @@ struct Patterns {
     url: Regex,
     auth_header: Regex,
     assignment: Regex,
+    /// `--password VALUE`: a command-line flag and its next argument.
+    flag_assignment: Regex,
+    azure_account: Regex,
+    pem_base64: Regex,
 }
 
 fn re(pattern: &str) -> Regex {
@@ -271,14 +276,22 @@ impl Detectors {
             azure_sas: re(r"[?&;]sig=([A-Za-z0-9%+/=]{30,})"),
             docker_auth: re(r#""([^"\\]+)"\s*:\s*\{\s*"auth"\s*:\s*"([A-Za-z0-9+/=]{8,})""#),
             url: re(
-                r#"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15})://([^\s:/?#@"'<>\[\]]{1,128}):([^\s/?#@"'<>]{1,256})@([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])"#,
+                // The password runs to the last `@` of the authority (an unencoded `@` in a
+                // password is common); the host must end where a host ends.
+                r#"\b([a-zA-Z][a-zA-Z0-9+.-]{1,15})://([^\s:/?#@"'<>\[\]]{0,128}):([^\s/?#"'<>]{1,256})@([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?:[:/?#\s"'<>,;)\]]|$)"#,
             ),
             auth_header: re(
-                r#"(?i)\b(?:proxy-)?authorization\\?["']?\s*[:=]\s*\\?["']?\s*(basic|bearer|token)\s+([A-Za-z0-9._~+/=-]{8,})"#,
+                r#"(?i)\b(?:proxy-)?authorization\\?["']?[ \t]*[:=][ \t]*\[?\\?["']?[ \t]*(basic|bearer|token)[ \t]+([A-Za-z0-9._~+/=-]{8,})"#,
             ),
             assignment: re(
-                r#"(?i)([A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credential)[A-Za-z0-9_.-]*)\\?["']?\s*(?:[:=]|=>)\s*\\?["']?([^\s"'`,;<>{}()\[\]\\]+)"#,
+                r#"(?i)(?:^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,40}(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|credential)[A-Za-z0-9_.-]{0,24})\\?["']?[ \t]*(?:[:=]|=>)[ \t]*\\?["']?([^\s"'`,;{}()\[\]\\]+)"#,
             ),
+            flag_assignment: re(
+                r#"(?i)(?:^|\s)(--?[a-z0-9-]*(?:password|passwd|token|secret|api-key|apikey)[a-z0-9-]*)[ 	]+([^\s"'`-][^\s"'`]*)"#,
+            ),
+            azure_account: re(r"AccountName=([A-Za-z0-9]{3,24});"),
+            // A PEM encoded in base64, as kubeconfigs hold keys (`client-key-data`).
+            pem_base64: re(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{40,}={0,2}"),
         };
         Detectors {
             prefilter,
@@ -292,7 +305,7 @@ impl Detectors {
     /// its line for. The frequent anchors — `://` in every URL, `token` and `secret` in prose —
     /// must be followed by what their detector needs (`user:pass@`, `= value`), checked on the
     /// bytes directly so that ordinary lines cost no decoding.
-    pub fn worth_a_look(&self, bytes: &[u8], pattern: usize, end: usize) -> bool {
+    pub fn worth_a_look(&self, bytes: &[u8], pattern: usize, start: usize, end: usize) -> bool {
         match self.families[pattern] {
             Family::Url => {
                 // `scheme://user:pass@host`: an `@` before the authority ends.
@@ -302,7 +315,8 @@ impl Detectors {
                     match b {
                         b'@' => return colon,
                         b':' => colon = true,
-                        b'/' | b' ' | b'\n' | b'"' | b'\'' | b'?' | b'#' | b'\\' | b'<' | b'>' => {
+                        // A `\` is no stop: Docker writes `&` in a password as `\u0026`.
+                        b'/' | b' ' | b'\n' | b'"' | b'\'' | b'?' | b'#' | b'<' | b'>' => {
                             return false;
                         }
                         _ => {}
@@ -319,6 +333,14 @@ impl Detectors {
                 {
                     i += 1;
                 }
+                // A command-line flag (`--db-password VALUE`) takes its value after a space.
+                let key_start = bytes[..start]
+                    .iter()
+                    .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')))
+                    .map_or(0, |p| p + 1);
+                if bytes.get(key_start) == Some(&b'-') && rest.get(i) == Some(&b' ') {
+                    return true;
+                }
                 while i < rest.len() && matches!(rest[i], b'\\' | b'"' | b'\'' | b' ' | b'\t') {
                     i += 1;
                 }
@@ -332,7 +354,7 @@ impl Detectors {
     pub fn candidates<'a>(&'a self, bytes: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
         self.prefilter
             .find_iter(bytes)
-            .filter(move |m| self.worth_a_look(bytes, m.pattern().as_usize(), m.end()))
+            .filter(move |m| self.worth_a_look(bytes, m.pattern().as_usize(), m.start(), m.end()))
             .map(|m| m.start())
     }
 
@@ -343,7 +365,7 @@ impl Detectors {
         let mut present = [false; FAMILIES];
         for m in self.overlapping.find_overlapping_iter(message) {
             let pattern = m.pattern().as_usize();
-            if self.worth_a_look(message.as_bytes(), pattern, m.end()) {
+            if self.worth_a_look(message.as_bytes(), pattern, m.start(), m.end()) {
                 present[self.families[pattern] as usize] = true;
             }
         }
@@ -709,6 +731,24 @@ impl Detectors {
     }
 
     fn pem(&self, message: &str, following: &[&str], out: &mut Vec<Detection>, needs: &mut Needs) {
+        // A PEM encoded in base64 (kubeconfig `client-key-data`, a Secret's data dumped).
+        for m in self.re.pem_base64.find_iter(message) {
+            let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(m.as_str()) else {
+                continue;
+            };
+            let Ok(text) = String::from_utf8(decoded) else {
+                continue;
+            };
+            let mut inner = Vec::new();
+            self.pem(&text, &[], &mut inner, &mut Needs::default());
+            for mut d in inner {
+                d.start = m.start();
+                d.end = m.end();
+                d.reason
+                    .push_str(" (base64-encoded, as kubeconfigs and Secret data hold keys)");
+                out.push(d);
+            }
+        }
         for begin in self.re.pem_begin.captures_iter(message) {
             let (Some(all), Some(label)) = (begin.get(0), begin.get(1)) else {
                 continue;
@@ -723,7 +763,13 @@ impl Detectors {
             let (body, complete) = match self.re.pem_end.find_at(message, all.end()) {
                 Some(end) => (pem_body(&message[all.end()..end.start()]), true),
                 None => {
-                    let mut body = pem_body(&message[all.end()..]);
+                    // The rest of this line counts only as body text (`\n`-escaped base64).
+                    let rest = &message[all.end()..];
+                    let mut body = if rest.replace("\\n", "\n").lines().all(is_pem_body_line) {
+                        pem_body(rest)
+                    } else {
+                        String::new()
+                    };
                     let mut complete = false;
                     for (i, line) in following.iter().enumerate() {
                         if let Some(end) = self.re.pem_end.find(line) {
@@ -732,7 +778,11 @@ impl Detectors {
                             lines_used = i + 1;
                             break;
                         }
+                        if !is_pem_body_line(line) {
+                            break; // the key's body ended (or never began) without its END line
+                        }
                         body.push_str(&pem_body(line));
+                        lines_used = i + 1;
                     }
                     if !complete && following.is_empty() {
                         needs.pem_body = true;
@@ -740,11 +790,16 @@ impl Detectors {
                     (body, complete)
                 }
             };
+            if body.len() < 40 {
+                // A header with no key after it (an error message naming the format, a key
+                // cut off): nothing usable is in the log. Wait for the lines after it first.
+                continue;
+            }
             let encrypted = algorithm == "ENCRYPTED" || body_says_encrypted(message);
-            let (severity, reason) = if !complete && body.len() < 40 {
+            let (severity, reason) = if !complete {
                 (
                     Severity::Medium,
-                    format!("{algorithm} private key header; its body is not in the log"),
+                    format!("{algorithm} private key, cut off before its END line"),
                 )
             } else if encrypted {
                 (
@@ -859,9 +914,14 @@ impl Detectors {
     fn azure_storage(&self, message: &str, out: &mut Vec<Detection>) {
         for c in self.re.azure_storage.captures_iter(message) {
             let Some(key) = c.get(1) else { continue };
-            let account = message[..key.start()]
-                .rsplit_once("AccountName=")
-                .map(|(_, rest)| rest.split(';').next().unwrap_or_default().to_owned());
+            // The account of the same connection string: the last `AccountName=` before the key.
+            let account = self
+                .re
+                .azure_account
+                .captures_iter(&message[..key.start()])
+                .last()
+                .and_then(|c| c.get(1))
+                .map(|m| m.as_str().to_owned());
             let mut details = Vec::new();
             if let Some(account) = &account {
                 details.push(("account", account.clone().into()));
@@ -1063,11 +1123,31 @@ impl Detectors {
     }
 
     fn assignments(&self, message: &str, out: &mut Vec<Detection>) {
-        for c in self.re.assignment.captures_iter(message) {
+        let pairs = self
+            .re
+            .assignment
+            .captures_iter(message)
+            .chain(self.re.flag_assignment.captures_iter(message));
+        for c in pairs {
             let (Some(all), Some(key), Some(value)) = (c.get(0), c.get(1), c.get(2)) else {
                 continue;
             };
             if !credential_key(key.as_str()) {
+                continue;
+            }
+            // A "key" that is itself a token (a base64 run holding `token` before its `=`
+            // padding) is no key, and must not be printed as one.
+            let bare_key = key.as_str().trim_start_matches('-');
+            if bare_key.len() >= 20 && entropy(bare_key) > 3.5 && char_classes(bare_key) >= 3 {
+                continue;
+            }
+            // `checksum/secret: <sha256>` (Helm), `sha256 of secret: …`: a digest, not the secret.
+            let before = &message[all.start().saturating_sub(24)..key.start()];
+            let lower_before = before.to_ascii_lowercase();
+            if ["checksum", "sha256", "sha1", "md5", "digest", "hash"]
+                .iter()
+                .any(|w| lower_before.contains(w))
+            {
                 continue;
             }
             let mut v = value.as_str();
@@ -1214,7 +1294,47 @@ fn credential_key(key: &str) -> bool {
         })
         .map_or(0, |(i, c)| if c.is_ascii_uppercase() { i } else { i + 1 });
     let last = key[start..].to_ascii_lowercase();
+    // Tokens that grant nothing outside their exchange: paging cursors, CSRF tokens.
+    const NOT_CREDENTIALS: &[&str] = &[
+        "page",
+        "csrf",
+        "xsrf",
+        "cursor",
+        "continue",
+        "next",
+        "resume",
+        "idempotency",
+        "checksum",
+        "pagination",
+        "sync",
+        "nonce",
+        "state",
+    ];
     !NOT.contains(&last.as_str())
+        && !key_words(key)
+            .iter()
+            .any(|w| NOT_CREDENTIALS.contains(&w.as_str()))
+}
+
+/// The words of a key: `next_page_token` → next, page, token; `csrfToken` → csrf, token.
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in key.chars() {
+        if matches!(c, '_' | '-' | '.' | '/') {
+            words.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_ascii_lowercase();
+        current.push(c.to_ascii_lowercase());
+    }
+    words.extend((!current.is_empty()).then_some(current));
+    words
 }
 
 /// A Kubernetes object name or `namespace/name` reference: lowercase DNS labels.
@@ -1229,6 +1349,13 @@ fn looks_like_object_name(value: &str) -> bool {
     let mut parts = value.split('/');
     let first = parts.next().is_some_and(label);
     let second = parts.next().is_none_or(label);
+    // A UUID is a token's shape, not a name's.
+    let uuid = value.len() == 36
+        && value.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+        && value.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    if uuid {
+        return false;
+    }
     // Names are words joined by separators; a run of hex or base36 (a token) is not one.
     let worded = value.bytes().any(|b| matches!(b, b'-' | b'.' | b'/'))
         || !value.bytes().any(|b| b.is_ascii_digit());
@@ -1359,6 +1486,19 @@ fn pem_body(text: &str) -> String {
         .flat_map(|l| l.chars())
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '='))
         .collect()
+}
+
+/// A line of a PEM body: base64 of at most a line's width, or a `Proc-Type:`/`DEK-Info:`
+/// header, or blank.
+pub fn is_pem_body_line(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty()
+        || line.starts_with("Proc-Type:")
+        || line.starts_with("DEK-Info:")
+        || (line.len() <= 100
+            && line
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
 }
 
 fn body_says_encrypted(message: &str) -> bool {

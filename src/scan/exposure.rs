@@ -61,7 +61,8 @@ impl ScanIndex {
 
     pub fn from_findings(findings: &[ScanFinding]) -> ScanIndex {
         let mut index = ScanIndex::default();
-        for f in findings.iter().filter(|f| !f.example) {
+        // Only what logs hold: a credential in a Pod manifest is not in its container's logs.
+        for f in findings.iter().filter(|f| !f.example && f.object.is_none()) {
             let (Some(namespace), Some(pod)) = (&f.namespace, &f.pod) else {
                 continue;
             };

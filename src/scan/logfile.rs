@@ -6,6 +6,8 @@
 use std::borrow::Cow;
 use std::io::{self, Read};
 
+use std::collections::HashSet;
+
 use memchr::{memchr, memchr_iter, memrchr};
 
 use super::detect::{Detection, Detectors};
@@ -129,8 +131,10 @@ fn decode_cri(line: &[u8]) -> Option<Fragment<'_>> {
 /// A message assembled from one or more fragments.
 struct Message {
     text: String,
-    /// Byte offset (in the block) just past its last line's end.
+    /// Byte offset (in the block) just past its last fragment's line end.
     end: usize,
+    /// Where each of its fragments' lines starts.
+    fragments: Vec<usize>,
     stream: Option<String>,
     time: Option<String>,
     malformed: bool,
@@ -147,63 +151,104 @@ fn line_end(block: &[u8], at: usize) -> (usize, usize) {
     }
 }
 
+fn fragment_at(block: &[u8], start: usize) -> (Fragment<'_>, usize) {
+    let (content_end, next) = line_end(block, start);
+    (decode_line(&block[start..content_end]), next)
+}
+
+/// Lines of the other stream a partial message may be interleaved with (CRI writes stdout and
+/// stderr into one file).
+const MAX_INTERLEAVED: usize = 16;
+
 enum Assembled {
     Done(Message),
     /// The message goes on past the end of the block.
     NeedMore,
 }
 
-/// Assembles the message whose first fragment starts at `start`.
+/// Assembles the message whose first fragment starts at `start`: a partial fragment goes on in
+/// the next line of the same stream.
 fn assemble(block: &[u8], start: usize, at_eof: bool) -> Assembled {
-    let mut pos = start;
+    let (first, mut pos) = fragment_at(block, start);
     let mut message = Message {
-        text: String::new(),
-        end: start,
-        stream: None,
-        time: None,
-        malformed: false,
+        text: first.text.into_owned(),
+        end: pos,
+        fragments: vec![start],
+        stream: first.stream,
+        time: first.time,
+        malformed: first.malformed,
     };
-    for n in 0..MAX_FRAGMENTS {
-        let (content_end, next) = line_end(block, pos);
-        let fragment = decode_line(&block[pos..content_end]);
-        if n == 0 {
-            message.stream = fragment.stream.clone();
-            message.time = fragment.time.clone();
-        }
-        message.malformed |= fragment.malformed;
-        message.text.push_str(&fragment.text);
-        message.end = next;
-        pos = next;
-        if !fragment.partial {
-            break;
-        }
+    let mut partial = first.partial;
+    let mut skipped = 0;
+    while partial && message.fragments.len() < MAX_FRAGMENTS {
         if pos >= block.len() {
             if at_eof {
                 break;
             }
             return Assembled::NeedMore;
         }
+        let (fragment, next) = fragment_at(block, pos);
+        if fragment.stream != message.stream {
+            skipped += 1;
+            if skipped > MAX_INTERLEAVED {
+                break;
+            }
+            pos = next;
+            continue;
+        }
+        message.text.push_str(&fragment.text);
+        message.malformed |= fragment.malformed;
+        message.fragments.push(pos);
+        message.end = next;
+        partial = fragment.partial;
+        pos = next;
     }
     Assembled::Done(message)
 }
 
-/// The start of the partial run the line at `start` belongs to (the line itself when the one
-/// before it is complete).
-fn run_start(block: &[u8], start: usize) -> (usize, u64) {
-    let mut start = start;
-    let mut back = 0u64;
-    for _ in 0..MAX_FRAGMENTS {
-        if start == 0 {
+/// The start of the partial run the line at `start` belongs to: the earliest line of the same
+/// stream whose message goes on into this one (the line itself when none does).
+fn run_start(block: &[u8], start: usize) -> usize {
+    let (this, _) = fragment_at(block, start);
+    let stream = this.stream;
+    let mut run = start;
+    let mut cursor = start;
+    let mut fragments = 0;
+    let mut skipped = 0;
+    while cursor > 0 && fragments < MAX_FRAGMENTS && skipped <= MAX_INTERLEAVED {
+        let previous = line_start(block, cursor - 1);
+        let (fragment, _) = fragment_at(block, previous);
+        cursor = previous;
+        if fragment.stream != stream {
+            skipped += 1;
+            continue;
+        }
+        if !fragment.partial {
             break;
         }
-        let previous = line_start(block, start - 1);
-        if !decode_line(&block[previous..start - 1]).partial {
-            break;
-        }
-        start = previous;
-        back += 1;
+        run = previous;
+        fragments += 1;
+        skipped = 0;
     }
-    (start, back)
+    run
+}
+
+/// Where the block's unfinished messages begin: a partial line near the end whose message
+/// goes on in the next block is carried over whole.
+fn carry_point(block: &[u8]) -> usize {
+    let mut carry = block.len();
+    let mut cursor = block.len();
+    for _ in 0..=MAX_INTERLEAVED {
+        if cursor == 0 {
+            break;
+        }
+        let start = line_start(block, cursor - 1);
+        if let Assembled::NeedMore = assemble(block, start, false) {
+            carry = carry.min(run_start(block, start));
+        }
+        cursor = start;
+    }
+    carry
 }
 
 /// Reads a log stream and reports every detection with its line; a read failure ends the
@@ -304,44 +349,77 @@ fn scan_block(
     stats: &mut LogStats,
     on_hit: &mut impl FnMut(LineHit),
 ) -> usize {
+    let carry = if at_eof {
+        block.len()
+    } else {
+        carry_point(block)
+    };
     let mut counted_to = 0usize;
     let mut line_no = first_line;
-    let mut done_to = 0usize;
+    // Lines already part of a finding's message (its fragments, a key's body): a hit there is
+    // not a new message.
+    let mut consumed: HashSet<usize> = HashSet::new();
+    let mut last_line = usize::MAX;
     for hit in detectors.candidates(block) {
-        if hit < done_to {
+        let start = line_start(block, hit);
+        if start == last_line || consumed.contains(&start) {
             continue;
         }
-        let start = line_start(block, hit);
+        if start >= carry {
+            return carry;
+        }
+        last_line = start;
         line_no += memchr_iter(b'\n', &block[counted_to..start]).count() as u64;
         counted_to = start;
-        let (run, back) = run_start(block, start);
-        let run = run.max(done_to);
-        let message_line = line_no - back;
-        let message = match assemble(block, run, at_eof) {
+        let mut run = run_start(block, start);
+        if consumed.contains(&run) {
+            run = start; // the run's head was a capped message of its own
+        }
+        let mut message = match assemble(block, run, at_eof) {
             Assembled::Done(m) => m,
             Assembled::NeedMore => return run,
         };
+        if !message.fragments.contains(&start) {
+            // A run longer than a message may be: the hit's line begins a message of its own.
+            run = start;
+            message = match assemble(block, run, at_eof) {
+                Assembled::Done(m) => m,
+                Assembled::NeedMore => return run,
+            };
+        }
+        let message_line = line_no - memchr_iter(b'\n', &block[run..start]).count() as u64;
         let (mut detections, needs) = detectors.detect(&message.text, &[]);
-        let mut skip_to = message.end;
+        let mut following: Vec<Message> = Vec::new();
         if needs.any() {
             let wanted = needs.lines_wanted();
-            let mut following = Vec::new();
+            let only_pem = needs.pem_body && !needs.aws_secret && !needs.json_block;
             let mut pos = message.end;
             let mut complete = false;
-            while following.len() < wanted {
+            let mut looked = 0;
+            while following.len() < wanted && looked < wanted * 4 {
                 if pos >= block.len() {
                     complete = at_eof;
                     break;
                 }
-                match assemble(block, pos, at_eof) {
-                    Assembled::Done(m) => {
-                        pos = m.end;
-                        following.push(m);
-                    }
+                looked += 1;
+                let m = match assemble(block, pos, at_eof) {
+                    Assembled::Done(m) => m,
                     Assembled::NeedMore => break,
+                };
+                pos = m.end;
+                if m.stream != message.stream {
+                    continue; // the other stream's lines are their own messages
+                }
+                // A key's body is base64 lines up to its END line; anything else ends it.
+                let ends_body = only_pem
+                    && (m.text.contains("-----END") || !super::detect::is_pem_body_line(&m.text));
+                following.push(m);
+                if ends_body {
+                    complete = true;
+                    break;
                 }
             }
-            if following.len() == wanted {
+            if following.len() == wanted || looked >= wanted * 4 {
                 complete = true;
             }
             if !complete {
@@ -349,14 +427,21 @@ fn scan_block(
             }
             let texts: Vec<&str> = following.iter().map(|m| m.text.as_str()).collect();
             detections = detectors.detect(&message.text, &texts).0;
-            // The lines that completed a key are part of this finding, not new ones.
-            if let Some(used) = detections
-                .iter()
-                .map(|d| d.lines_used)
-                .max()
-                .filter(|&n| n > 0)
-            {
-                skip_to = following[used - 1].end;
+        }
+        consumed.extend(message.fragments.iter().copied());
+        for d in &detections {
+            let used = d.lines_used.min(following.len());
+            if used == 0 {
+                continue;
+            }
+            // An AWS secret a few lines down is that one line; a key's body is every line to it.
+            let lines = if d.kind == "aws_access_key" {
+                &following[used - 1..used]
+            } else {
+                &following[..used]
+            };
+            for m in lines {
+                consumed.extend(m.fragments.iter().copied());
             }
         }
         if message.malformed {
@@ -370,9 +455,8 @@ fn scan_block(
                 time: message.time.clone(),
             });
         }
-        done_to = skip_to;
     }
-    block.len()
+    carry
 }
 
 #[cfg(test)]
@@ -411,6 +495,81 @@ mod tests {
     fn a_private_key_across_lines_is_one_finding() {
         let log = "start\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAvQ1l0Zx3k9yQ2w8r7T5u6V4b3N2m1L0k9J8h7G6f5E4d3C2b\nA1z9Y8x7W6v5U4t3S2r1Q0p9O8n7M6l5K4j3I2h1G0f9E8d7C6b5A4z3Y2x1W0v9\n-----END RSA PRIVATE KEY-----\nafter\n";
         assert_eq!(kinds_and_lines(log), vec![("private_key".to_owned(), 2)]);
+    }
+
+    #[test]
+    fn partial_lines_join_within_their_own_stream() {
+        // CRI interleaves stdout and stderr: the stdout pieces join across the stderr line.
+        let log = "2026-11-28T10:00:00.1Z stdout P token ghp_aB3dE5gH7jK9mN1pQ3\n2026-11-28T10:00:00.2Z stderr F warning: slow\n2026-11-28T10:00:00.3Z stdout F sT5vW7yZ9bC1dE3fG5 end\n";
+        assert_eq!(kinds_and_lines(log), vec![("github_token".to_owned(), 1)]);
+    }
+
+    #[test]
+    fn lines_between_a_key_id_and_its_secret_are_still_scanned() {
+        let log = "AWS_ACCESS_KEY_ID=AKIAZ2QRSTUVWXYZ2345\nGITHUB_TOKEN=ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5\nAWS_SECRET_ACCESS_KEY=Ab3dEfGh1jKlMn0pQrStUvWxYz0123456789AbCd\n";
+        assert_eq!(
+            kinds_and_lines(log),
+            vec![
+                ("aws_access_key".to_owned(), 1),
+                ("github_token".to_owned(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_docker_escaped_ampersand_in_a_url_password() {
+        let log = "{\"log\":\"db postgres://app:p\\u0026ssw0rd9Qz@db:5432/app\\n\",\"stream\":\"stdout\",\"time\":\"t\"}\n";
+        assert_eq!(
+            kinds_and_lines(log),
+            vec![("url_credentials".to_owned(), 1)]
+        );
+    }
+
+    #[test]
+    fn a_partial_run_longer_than_a_message_still_finds_its_credentials() {
+        let mut log = String::new();
+        for i in 1..=300 {
+            let text = if i == 281 {
+                "token ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5 "
+            } else {
+                "x"
+            };
+            log.push_str(&format!("2026-11-28T10:00:00.1Z stdout P {text}\n"));
+        }
+        log.push_str("2026-11-28T10:00:00.1Z stdout F end\n");
+        assert_eq!(
+            kinds_and_lines(&log),
+            vec![("github_token".to_owned(), 281)]
+        );
+    }
+
+    #[test]
+    fn a_partial_run_across_a_block_boundary_is_carried_whole() {
+        // 1,001-byte lines put the 8 MiB block boundary inside line 8,381: a CRI partial run
+        // from line 8,378 to 8,384 holds an AWS key id (in its first piece) and its secret (in
+        // a later one), with no anchor in the block's part of it but the key id.
+        let filler = format!("{}\n", "x".repeat(1000));
+        let mut log = filler.repeat(8377);
+        log.push_str("2026-11-28T10:00:00.1Z stdout P key AKIAZ2QRSTUVWXYZ2345 \n");
+        for _ in 0..5 {
+            log.push_str(&format!(
+                "2026-11-28T10:00:00.1Z stdout P {}\n",
+                "y".repeat(960)
+            ));
+        }
+        log.push_str("2026-11-28T10:00:00.1Z stdout F aws_secret_access_key=Ab3dEfGh1jKlMn0pQrStUvWxYz0123456789AbCd\n");
+        log.push_str(&filler);
+        let detectors = Detectors::new();
+        let mut found = Vec::new();
+        let (stats, failure) = scan_log(&detectors, log.as_bytes(), |h| {
+            found.push((h.detection.kind, h.line, h.detection.severity))
+        });
+        assert!(failure.is_none());
+        assert_eq!(stats.lines, 8385);
+        assert_eq!(
+            found,
+            vec![("aws_access_key", 8378, crate::findings::Severity::Critical)]
+        );
     }
 
     #[test]

@@ -181,6 +181,18 @@ pub fn scan_paths_with(
     redactor: &Redactor,
 ) -> ScanReport {
     let (inputs, source_errors) = source::expand(paths);
+    // /var/log/containers/*.log are symlinks into /var/log/pods: each file is scanned once, under
+    // the first name it was found by (the order is stable).
+    let mut seen = std::collections::HashSet::new();
+    let inputs: Vec<Input> = inputs
+        .into_iter()
+        .filter(|input| match input {
+            Input::File(path) => {
+                seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+            }
+            Input::Stdin => true,
+        })
+        .collect();
     let threads = options.threads.clamp(1, inputs.len().max(1));
     let next = AtomicUsize::new(0);
     let mut results: Vec<Option<FileResult>> = Vec::new();
@@ -263,10 +275,15 @@ fn scan_input(
         .take(objects::SNIFF as u64)
         .read_to_end(&mut head)
     {
-        result.error = Some(ScanError::Read {
-            path: name,
-            message: e.to_string(),
-        });
+        // A file that fails this early (a truncated gzip): what was read is still scanned.
+        let mut result = scan_as_log(
+            detectors,
+            &name,
+            std::io::Cursor::new(head),
+            collector,
+            result,
+        );
+        result.error = Some(read_error(&name, &e));
         return result;
     }
     let reader = std::io::Cursor::new(head.clone()).chain(reader);
@@ -274,9 +291,17 @@ fn scan_input(
         let mut text = Vec::new();
         let mut limited = reader.take(objects::MAX_DUMP as u64 + 1);
         if let Err(e) = limited.read_to_end(&mut text) {
+            let mut result = scan_as_log(
+                detectors,
+                &name,
+                std::io::Cursor::new(text),
+                collector,
+                result,
+            );
             result.error = Some(read_error(&name, &e));
             return result;
         }
+        let rest = limited.into_inner();
         let walked = if text.len() <= objects::MAX_DUMP {
             objects::scan_dump(detectors, &text).map_err(|e| e.to_string())
         } else {
@@ -300,11 +325,11 @@ fn scan_input(
                 ));
             }
         }
-        // Not parseable as objects after all (or too big to hold): scan it as text.
+        // Not parseable as objects after all (or too big to hold): scan it all as text.
         return scan_as_log(
             detectors,
             &name,
-            std::io::Cursor::new(text),
+            std::io::Cursor::new(text).chain(rest),
             collector,
             result,
         );
@@ -346,7 +371,8 @@ struct Collector<'a> {
     options: &'a ScanOptions,
     redactor: &'a Redactor,
     findings: Vec<ScanFinding>,
-    seen: HashMap<(&'static str, String), usize>,
+    /// (kind, fingerprint, object, field) → index of the finding.
+    seen: HashMap<(&'static str, String, String, String), usize>,
     examples: u64,
 }
 
@@ -411,7 +437,14 @@ impl<'a> Collector<'a> {
             }
         }
         let fingerprint = self.redactor.fingerprint(&detection.value);
-        if let Some(&i) = self.seen.get(&(detection.kind, fingerprint.clone())) {
+        // In a dump, the same value in two objects or fields is two findings.
+        let key = (
+            detection.kind,
+            fingerprint.clone(),
+            object.clone().unwrap_or_default(),
+            field.clone().unwrap_or_default(),
+        );
+        if let Some(&i) = self.seen.get(&key) {
             let f = &mut self.findings[i];
             f.occurrences += 1;
             f.last_line = Some(line);
@@ -422,8 +455,7 @@ impl<'a> Collector<'a> {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        self.seen
-            .insert((detection.kind, fingerprint.clone()), self.findings.len());
+        self.seen.insert(key, self.findings.len());
         self.findings.push(ScanFinding {
             kind: detection.kind.to_owned(),
             severity: if detection.example {

@@ -4,6 +4,7 @@
 //! `kubectl.kubernetes.io/last-applied-configuration` annotation. A Secret's own `data` is where
 //! a credential belongs and is not reported.
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::detect::{Confidence, Detection, Detectors};
@@ -26,9 +27,15 @@ pub fn looks_like_dump(head: &[u8]) -> bool {
         return false;
     }
     if trimmed.starts_with('{') {
-        // A JSON log line from an application is one line; a dump is an object spanning lines
-        // or a single object with apiVersion and kind.
-        return text.contains("\"apiVersion\"") && text.contains("\"kind\"");
+        // JSON lines (an audit log, an application's log) are a log: the first line is a whole
+        // object and another follows. A dump is one document.
+        let mut lines = trimmed.lines().filter(|l| !l.trim().is_empty());
+        let first = lines.next().unwrap_or_default().trim();
+        let json_lines = first.ends_with('}')
+            && lines
+                .next()
+                .is_some_and(|l| l.trim_start().starts_with('{'));
+        return !json_lines && text.contains("\"apiVersion\"") && text.contains("\"kind\"");
     }
     text.lines().any(|l| l.starts_with("apiVersion:"))
         && text
@@ -73,6 +80,7 @@ pub fn scan_dump(detectors: &Detectors, raw: &[u8]) -> Result<Walked, DumpError>
     let mut walker = Walker {
         detectors,
         text,
+        cursor: 0,
         hits: Vec::new(),
         objects: 0,
     };
@@ -88,6 +96,8 @@ pub fn scan_dump(detectors: &Detectors, raw: &[u8]) -> Result<Walked, DumpError>
 struct Walker<'a> {
     detectors: &'a Detectors,
     text: &'a str,
+    /// Where the last value was found, for [`Walker::line_of`].
+    cursor: usize,
     hits: Vec<ObjectHit>,
     objects: u64,
 }
@@ -232,9 +242,20 @@ impl Walker<'_> {
                 let Some(v) = v.as_str().filter(|v| !v.is_empty()) else {
                     continue;
                 };
+                // `data` is base64: the credential is what it decodes to, so that its
+                // fingerprint matches the same value seen in clear elsewhere.
+                let value = if key == "data" {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(v)
+                        .ok()
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .unwrap_or_else(|| v.to_owned())
+                } else {
+                    v.to_owned()
+                };
                 let detection = Detection::new(
                     "kubernetes_secret_data",
-                    v.to_owned(),
+                    value,
                     Confidence::High,
                     Severity::High,
                     format!(
@@ -242,7 +263,7 @@ impl Walker<'_> {
                     ),
                     vec![("key", name.clone().into())],
                 );
-                self.push(detection, scope, &format!("{key}[{name}]"));
+                self.push(detection, scope, &format!("{key}[{name}]"), v);
             }
         }
     }
@@ -250,12 +271,21 @@ impl Walker<'_> {
     fn detect(&mut self, text: &str, scope: &Scope<'_>, field: &str) {
         let (detections, _) = self.detectors.detect(text, &[]);
         for detection in detections {
-            self.push(detection, scope, field);
+            // Where the value is written: the value itself, else the text it was found in (a
+            // base64-encoded key is written encoded).
+            let written = text
+                .get(detection.start..detection.end)
+                .unwrap_or_default()
+                .to_owned();
+            self.push(detection, scope, field, &written);
         }
     }
 
-    fn push(&mut self, detection: Detection, scope: &Scope<'_>, field: &str) {
-        let line = self.line_of(&detection.value);
+    fn push(&mut self, detection: Detection, scope: &Scope<'_>, field: &str, written: &str) {
+        let line = match self.line_of(&detection.value) {
+            1 if !written.is_empty() => self.line_of(written),
+            line => line,
+        };
         self.hits.push(ObjectHit {
             detection,
             line,
@@ -267,10 +297,20 @@ impl Walker<'_> {
 
     /// The line of the dump holding a value (its first occurrence), 1 when it cannot be found
     /// as written (escaped in JSON).
-    fn line_of(&self, value: &str) -> u64 {
+    fn line_of(&mut self, value: &str) -> u64 {
         let needle = value.get(..value.len().min(24)).unwrap_or(value);
-        match self.text.find(needle) {
-            Some(at) => memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count() as u64 + 1,
+        // Objects and fields are walked in the order they are written: the next occurrence
+        // after the last one found is this value's (a value repeated in two objects gets two
+        // lines).
+        let at = self.text[self.cursor..]
+            .find(needle)
+            .map(|i| self.cursor + i)
+            .or_else(|| self.text.find(needle));
+        match at {
+            Some(at) => {
+                self.cursor = at + needle.len();
+                memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count() as u64 + 1
+            }
             None => 1,
         }
     }

@@ -62,6 +62,71 @@ enum CoverageCommand {
     /// impersonation, RBAC, CSRs) the level, stages and deciding rule, and findings: too low,
     /// credentials written into the log, rules that do not say what was meant.
     Policy(CoveragePolicyArgs),
+    /// What the audit logs actually show, per cluster and source: time span, events per day,
+    /// gaps, retention, completeness of identity, source, action, resource and result, whether
+    /// credential access is visible at all, levels of credential-bearing resources, records
+    /// that carry credentials (redacted), activity hard to attribute, blind spots.
+    Logs(CoverageLogsArgs),
+}
+
+#[derive(Args)]
+struct CoverageLogsArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// A period without events longer than this many minutes is reported as a gap.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    gap: i64,
+    /// Days of history an investigation needs the logs to cover.
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0)]
+    retention: f64,
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+/// Where and how a report (coverage) is written.
+#[derive(Args)]
+struct ReportArgs {
+    /// Output: a table for people, one JSON document, or one finding per line.
+    #[arg(long, value_enum, default_value = "table")]
+    format: ScanFormatArg,
+    /// Write the report to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with status 3 when a finding of this severity or above was produced.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<SeverityArg>,
+}
+
+impl ReportArgs {
+    fn format(&self) -> crate::coverage::ReportFormat {
+        use crate::coverage::ReportFormat;
+        match self.format {
+            ScanFormatArg::Table => ReportFormat::Table,
+            ScanFormatArg::Json => ReportFormat::Json,
+            ScanFormatArg::Jsonl => ReportFormat::Jsonl,
+        }
+    }
+
+    /// Writes the report, then says how the run ends: 3 when `--fail-on` is met.
+    fn finish(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+        findings: &[crate::coverage::analysis::PolicyFinding],
+    ) -> anyhow::Result<ExitCode> {
+        let mut out = output_writer(self.output.as_ref())?;
+        match write(&mut out).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            other => other.context("writing the report")?,
+        }
+        if let (Some(min), Some(worst)) = (self.fail_on, crate::coverage::worst(findings))
+            && worst >= min.severity()
+        {
+            return Ok(ExitCode::from(3));
+        }
+        Ok(ExitCode::SUCCESS)
+    }
 }
 
 #[derive(Args)]
@@ -77,13 +142,8 @@ struct CoveragePolicyArgs {
     /// the webhook backend's throughput against.
     #[arg(long, value_name = "N")]
     event_rate: Option<f64>,
-    #[arg(long, value_enum, default_value = "table")]
-    format: ScanFormatArg,
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Exit with status 3 when a finding of this severity or above was produced.
-    #[arg(long, value_enum, value_name = "SEVERITY")]
-    fail_on: Option<SeverityArg>,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -382,6 +442,7 @@ pub fn main() -> ExitCode {
         Command::Hunt(args) => hunt(args),
         Command::Scan(args) => scan(args),
         Command::Coverage(CoverageCommand::Policy(args)) => coverage_policy(args),
+        Command::Coverage(CoverageCommand::Logs(args)) => coverage_logs(args),
         Command::Rules(cmd) => rules_command(cmd),
     };
     match result {
@@ -502,27 +563,43 @@ fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
     }
 }
 
-fn coverage_policy(args: CoveragePolicyArgs) -> anyhow::Result<ExitCode> {
-    use crate::coverage::ReportFormat;
-    let format = match args.format {
-        ScanFormatArg::Table => ReportFormat::Table,
-        ScanFormatArg::Json => ReportFormat::Json,
-        ScanFormatArg::Jsonl => ReportFormat::Jsonl,
+fn coverage_logs(args: CoverageLogsArgs) -> anyhow::Result<ExitCode> {
+    use crate::coverage::logs;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if threads == 0 {
+        anyhow::bail!("--threads must be at least 1");
+    }
+    let options = logs::LogsOptions {
+        threads,
+        gap_minutes: args.gap.max(1),
+        retention_days: args.retention.max(0.0),
     };
+    let ingest_options = ingest_options(&args.input);
+    let report = logs::logs_report(
+        &args.input.paths,
+        &ingest_options,
+        &options,
+        &mut io::stderr(),
+    );
+    let format = args.report.format();
+    let exit = args.report.finish(
+        |out| crate::coverage::write_logs_report(out, format, &report),
+        &report.findings,
+    );
+    let _ = writeln!(io::stderr(), "{}", report.ingest.human());
+    exit
+}
+
+fn coverage_policy(args: CoveragePolicyArgs) -> anyhow::Result<ExitCode> {
     let path = args.policy.display().to_string();
     let report = crate::coverage::policy_report(&path, args.apiserver.as_deref(), args.event_rate)?;
-    let mut out = output_writer(args.output.as_ref())?;
-    match crate::coverage::write_policy_report(&mut out, format, &report).and_then(|()| out.flush())
-    {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-        other => other.context("writing the report")?,
-    }
-    if let (Some(min), Some(worst)) = (args.fail_on, crate::coverage::worst(&report.findings))
-        && worst >= min.severity()
-    {
-        return Ok(ExitCode::from(3));
-    }
-    Ok(ExitCode::SUCCESS)
+    let format = args.report.format();
+    args.report.finish(
+        |out| crate::coverage::write_policy_report(out, format, &report),
+        &report.findings,
+    )
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {

@@ -45,8 +45,34 @@ pub fn write_json<W: Write, F: Serialize, S: Serialize>(
     writeln!(out)
 }
 
+/// Writes findings as one JSON document with the summary and one more section (`probes`,
+/// `sources`: what the report looked at).
+pub fn write_json_with<W: Write + ?Sized, F: Serialize, S: Serialize, X: Serialize>(
+    out: &mut W,
+    findings: &[F],
+    summary: &S,
+    section: (&str, &X),
+) -> io::Result<()> {
+    let to_value = |v: serde_json::Result<serde_json::Value>| v.map_err(io::Error::other);
+    let mut document = serde_json::Map::new();
+    document.insert(
+        "findings".to_owned(),
+        to_value(serde_json::to_value(findings))?,
+    );
+    document.insert(
+        "summary".to_owned(),
+        to_value(serde_json::to_value(summary))?,
+    );
+    document.insert(
+        section.0.to_owned(),
+        to_value(serde_json::to_value(section.1))?,
+    );
+    serde_json::to_writer_pretty(&mut *out, &document)?;
+    writeln!(out)
+}
+
 /// Writes findings one JSON object per line.
-pub fn write_jsonl<W: Write, F: Serialize>(out: &mut W, findings: &[F]) -> io::Result<()> {
+pub fn write_jsonl<W: Write + ?Sized, F: Serialize>(out: &mut W, findings: &[F]) -> io::Result<()> {
     for finding in findings {
         serde_json::to_writer(&mut *out, finding)?;
         writeln!(out)?;

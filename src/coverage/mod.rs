@@ -5,6 +5,7 @@
 
 pub mod analysis;
 pub mod flags;
+pub mod logs;
 pub mod policy;
 pub mod probes;
 
@@ -96,35 +97,24 @@ pub enum ReportFormat {
     Jsonl,
 }
 
-pub fn write_policy_report<W: Write>(
+pub fn write_policy_report<W: Write + ?Sized>(
     out: &mut W,
     format: ReportFormat,
     report: &PolicyReport,
 ) -> io::Result<()> {
     match format {
         ReportFormat::Jsonl => crate::findings::write_jsonl(out, &report.findings),
-        ReportFormat::Json => {
-            #[derive(Serialize)]
-            struct Document<'a> {
-                findings: &'a [PolicyFinding],
-                summary: &'a PolicySummary,
-                probes: &'a [ProbeRow],
-            }
-            serde_json::to_writer_pretty(
-                &mut *out,
-                &Document {
-                    findings: &report.findings,
-                    summary: &report.summary,
-                    probes: &report.rows,
-                },
-            )?;
-            writeln!(out)
-        }
+        ReportFormat::Json => crate::findings::write_json_with(
+            out,
+            &report.findings,
+            &report.summary,
+            ("probes", &report.rows),
+        ),
         ReportFormat::Table => write_table(out, report),
     }
 }
 
-fn write_table<W: Write>(out: &mut W, report: &PolicyReport) -> io::Result<()> {
+fn write_table<W: Write + ?Sized>(out: &mut W, report: &PolicyReport) -> io::Result<()> {
     let s = &report.summary;
     writeln!(
         out,
@@ -188,4 +178,110 @@ fn write_table<W: Write>(out: &mut W, report: &PolicyReport) -> io::Result<()> {
 /// The worst severity among the findings, for `--fail-on`.
 pub fn worst(findings: &[PolicyFinding]) -> Option<Severity> {
     findings.iter().map(|f| f.severity).max()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogsSummary {
+    pub records_read: u64,
+    pub events: u64,
+    pub rejected: u64,
+    pub sources: usize,
+    pub findings: usize,
+    pub by_severity: BTreeMap<&'static str, usize>,
+}
+
+pub fn write_logs_report<W: Write + ?Sized>(
+    out: &mut W,
+    format: ReportFormat,
+    report: &logs::LogsReport,
+) -> io::Result<()> {
+    let mut by_severity = BTreeMap::new();
+    for f in &report.findings {
+        *by_severity.entry(f.severity.as_str()).or_default() += 1;
+    }
+    let summary = LogsSummary {
+        records_read: report.ingest.records,
+        events: report.ingest.events,
+        rejected: report.ingest.rejected,
+        sources: report.sources.len(),
+        findings: report.findings.len(),
+        by_severity,
+    };
+    match format {
+        ReportFormat::Jsonl => crate::findings::write_jsonl(out, &report.findings),
+        ReportFormat::Json => crate::findings::write_json_with(
+            out,
+            &report.findings,
+            &summary,
+            ("sources", &report.sources),
+        ),
+        ReportFormat::Table => {
+            for s in &report.sources {
+                writeln!(
+                    out,
+                    "cluster {} ({}): {} events, {} to {} ({:.1} days{}), {} gaps",
+                    s.cluster,
+                    s.format,
+                    s.events,
+                    s.first.as_deref().unwrap_or("?"),
+                    s.last.as_deref().unwrap_or("?"),
+                    s.span_days,
+                    s.events_per_day
+                        .map(|d| format!(", {d:.0} events/day"))
+                        .unwrap_or_default(),
+                    s.gaps.len()
+                )?;
+                let fields: Vec<String> = s
+                    .completeness
+                    .iter()
+                    .map(|(k, v)| format!("{k} {:.1}%", v * 100.0))
+                    .collect();
+                writeln!(out, "  fields: {}", fields.join(", "))?;
+                let a = &s.activity;
+                writeln!(
+                    out,
+                    "  credential access seen: {} Secret reads, {} writes, {} TokenRequests, {} TokenReviews, {} exec/attach, {} log reads, {} nodes/proxy",
+                    a.secret_reads,
+                    a.secret_writes,
+                    a.token_requests,
+                    a.token_reviews,
+                    a.exec_attach,
+                    a.pod_logs,
+                    a.node_proxy
+                )?;
+                let levels: Vec<String> = s
+                    .levels
+                    .iter()
+                    .map(|l| format!("{} at {}: {}", l.resource, l.level, l.events))
+                    .collect();
+                if !levels.is_empty() {
+                    writeln!(out, "  levels: {}", levels.join("; "))?;
+                }
+                let scores: Vec<String> = s
+                    .scores
+                    .iter()
+                    .map(|sc| {
+                        format!(
+                            "{} {}",
+                            sc.question,
+                            sc.score.map_or("n/a".to_owned(), |v| v.to_string())
+                        )
+                    })
+                    .collect();
+                writeln!(out, "  scores: {}", scores.join(", "))?;
+            }
+            writeln!(out)?;
+            for f in &report.findings {
+                writeln!(
+                    out,
+                    "{:<8} {:<18} {}\n         fix: {}",
+                    f.severity.as_str(),
+                    f.kind,
+                    crate::text::printable(&f.message),
+                    f.fix
+                )?;
+            }
+            Ok(())
+        }
+    }
 }

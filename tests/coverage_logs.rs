@@ -740,6 +740,7 @@ fn check_clean(doc: &Value, _: &Path) {
             "anonymous": 0,
             "unbound_service_account": 0,
             "impersonated": 0,
+            "shared_service_account": 0,
         })
     );
     // Secrets at Metadata: the levels say so, and nothing carries a credential.
@@ -1127,6 +1128,7 @@ fn check_node_and_anonymous(doc: &Value, _: &Path) {
             "anonymous": 461,
             "unbound_service_account": 0,
             "impersonated": 461,
+            "shared_service_account": 0,
         })
     );
 }
@@ -1482,7 +1484,7 @@ const CASES: &[Case] = &[
             "low",
             &[
                 "33% of credential-relevant events are hard to tie to an owner",
-                "461 by node credentials, 461 anonymous, 0 by service-account tokens not bound to a pod, 461 impersonated",
+                "461 by node credentials, 461 anonymous, 0 by service-account tokens not bound to a pod, 0 by service accounts several workloads share, 461 impersonated",
             ],
         )],
         check: check_node_and_anonymous,
@@ -2372,4 +2374,72 @@ fn shared_external_corpus() {
         ])
     );
     assert!(of_kind(&doc, "credential_leak").is_empty());
+}
+
+/// One service account whose token the pods of two Deployments use: which workload read the
+/// Secret is not in the event's owner. Ten requests by it, all credential-relevant.
+#[test]
+fn service_accounts_shared_by_workloads_are_hard_to_attribute() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("audit.log");
+    let mut lines = String::new();
+    for i in 0..10usize {
+        // api-… and worker-… are two Deployments; the StatefulSet pod db-0 and db-1 are one.
+        let pod = if i % 2 == 0 {
+            "api-7d9f8b6c5-x2k4q"
+        } else {
+            "worker-6c5b4a3d2-q9w8e"
+        };
+        let user = bound_sa("payments", "default", pod);
+        let db = bound_sa("payments", "db", if i % 2 == 0 { "db-0" } else { "db-1" });
+        for (n, user) in [(2 * i, user), (2 * i + 1, db)] {
+            let event = json!({
+                "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+                "auditID": format!("5a1e0000-0000-4000-8000-{n:012}"), "stage": "ResponseComplete",
+                "requestURI": "/api/v1/namespaces/payments/secrets/db", "verb": "get", "user": user,
+                "sourceIPs": ["10.0.3.7"], "userAgent": "app/1.0",
+                "objectRef": {"resource": "secrets", "namespace": "payments", "name": "db", "apiVersion": "v1"},
+                "responseStatus": {"metadata": {}, "code": 200},
+                "requestReceivedTimestamp": format!("2026-11-28T10:{n:02}:00.000000Z"),
+                "stageTimestamp": format!("2026-11-28T10:{n:02}:00.001000Z"),
+                "annotations": {"authorization.k8s.io/decision": "allow"}
+            });
+            lines.push_str(&event.to_string());
+            lines.push('\n');
+        }
+    }
+    std::fs::write(&log, lines).expect("write");
+    let run = common::credwatch(
+        &[
+            "coverage",
+            "logs",
+            "--format",
+            "json",
+            "--retention",
+            "0",
+            log.to_str().expect("utf-8"),
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    let s = &doc["sources"][0];
+    assert_eq!(s["attribution"]["relevant"], 20);
+    // payments:default spans two workloads (10 events); payments:db one StatefulSet.
+    assert_eq!(s["attribution"]["shared_service_account"], 10);
+    let hard: Vec<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["kind"] == "hard_to_attribute")
+        .map(|f| f["message"].as_str().expect("message"))
+        .collect();
+    assert_eq!(hard.len(), 1, "{doc}");
+    assert!(
+        hard[0].contains("50%")
+            && hard[0].contains("10 by service accounts several workloads share"),
+        "{}",
+        hard[0]
+    );
 }

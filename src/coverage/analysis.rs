@@ -278,6 +278,32 @@ pub fn analyse(file: &str, policy: &Policy) -> PolicyAnalysis {
             cis: Some("3.2.2".to_owned()),
         });
     }
+    // What no audit policy can make the API server record.
+    for (message, fix) in [
+        (
+            "direct kubelet API access (port 10250: exec, logs, /pods) bypasses the API server: no audit policy records it; only nodes/proxy through the API server is probed here",
+            "restrict 10250 to the control plane; watch kubelet or node telemetry for direct use",
+        ),
+        (
+            "the Docker Engine API on hosts with a Docker socket (`docker logs`, `inspect`, `exec`, `cp`) is outside Kubernetes auditing",
+            "enable dockerd debug logging or an authorization plugin, or front the socket with credwatch's docker-proxy",
+        ),
+        (
+            "on managed clusters the provider's pipeline decides what reaches you: GKE writes reads to Data Access logs (off by default), AKS's kube-audit-admin category leaves get and list out, EKS's policy is fixed",
+            "check what the logs hold with `credwatch coverage logs`",
+        ),
+    ] {
+        findings.push(PolicyFinding {
+            kind: "blind_spot".to_owned(),
+            severity: Severity::Info,
+            message: message.to_owned(),
+            fix: fix.to_owned(),
+            evidence: file.to_owned(),
+            rule: None,
+            probes: Vec::new(),
+            cis: None,
+        });
+    }
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule.cmp(&b.rule)));
     PolicyAnalysis { rows, findings }
 }

@@ -55,6 +55,9 @@ pub struct Attribution {
     /// Service-account tokens not bound to a pod (legacy or TokenRequest without a pod).
     pub unbound_service_account: u64,
     pub impersonated: u64,
+    /// By service accounts whose tokens several workloads use (bound to pods of two or more
+    /// Deployments, StatefulSets, …): which of them acted is not in the event's owner.
+    pub shared_service_account: u64,
 }
 
 /// What one source (cluster × format) shows.
@@ -79,11 +82,38 @@ struct SourceStats {
     /// Long-running requests (watch, exec, …) seen at RequestReceived/ResponseStarted whose
     /// ResponseComplete this worker has not seen: auditID → resource kind.
     started: HashMap<u64, Request>,
+    /// Service account → the workloads whose pods used its token, and its credential-relevant
+    /// events.
+    service_accounts: HashMap<String, (std::collections::HashSet<String>, u64)>,
     /// ResponseComplete of long-running requests whose start this worker did not see.
     completed_elsewhere: std::collections::HashSet<u64>,
 }
 
 impl SourceStats {
+    /// Notes which workload used a service account's token for a credential-relevant request.
+    fn note_service_account(&mut self, e: &AuditEvent<'_>) {
+        let Some(user) = e.user.username.as_deref() else {
+            return;
+        };
+        if !user.starts_with("system:serviceaccount:") {
+            return;
+        }
+        let Some(pod) = e.user.extra.as_ref().and_then(|x| bound_pod(x.as_str())) else {
+            return;
+        };
+        if !self.service_accounts.contains_key(user) {
+            self.service_accounts
+                .insert(user.to_owned(), Default::default());
+        }
+        if let Some((workloads, events)) = self.service_accounts.get_mut(user) {
+            let workload = workload_of(pod);
+            if !workloads.contains(workload) {
+                workloads.insert(workload.to_owned());
+            }
+            *events += 1;
+        }
+    }
+
     /// The counts of a resource kind, allocating its keys only the first time it is seen.
     fn counts(&mut self, resource: &str, sub: &str) -> Option<&mut FieldCounts> {
         if !self.fields.contains_key(resource) {
@@ -145,6 +175,11 @@ impl SourceStats {
         a.anonymous += b.anonymous;
         a.unbound_service_account += b.unbound_service_account;
         a.impersonated += b.impersonated;
+        for (sa, (workloads, events)) in other.service_accounts {
+            let mine = self.service_accounts.entry(sa).or_default();
+            mine.0.extend(workloads);
+            mine.1 += events;
+        }
         for (k, n) in other.levels {
             *self.levels.entry(k).or_default() += n;
         }
@@ -302,23 +337,29 @@ impl Handler for Tally {
                     // Its early record may have been read by another worker.
                     s.completed_elsewhere.insert(id);
                 }
-                count(
+                if count(
                     &mut s.activity,
                     &mut s.attribution,
                     resource,
                     sub,
                     verb,
                     who,
-                );
+                ) {
+                    s.note_service_account(e);
+                }
             }
-            None => count(
-                &mut s.activity,
-                &mut s.attribution,
-                resource,
-                sub,
-                verb,
-                who,
-            ),
+            None => {
+                if count(
+                    &mut s.activity,
+                    &mut s.attribution,
+                    resource,
+                    sub,
+                    verb,
+                    who,
+                ) {
+                    s.note_service_account(e);
+                }
+            }
         }
     }
 }
@@ -420,6 +461,46 @@ impl Request {
     }
 }
 
+/// The pod a service-account token is bound to, from `user.extra`.
+fn bound_pod(extra: &str) -> Option<&str> {
+    let at = extra.find("\"authentication.kubernetes.io/pod-name\"")?;
+    let rest = &extra[at..];
+    let open = rest.find('[')?;
+    let rest = &rest[open + 1..];
+    let start = rest.find('"')? + 1;
+    let len = rest[start..].find('"')?;
+    Some(&rest[start..start + len])
+}
+
+/// The workload a pod belongs to: its name without the ReplicaSet/DaemonSet/Job suffix and
+/// pod-template hash, or without the StatefulSet ordinal.
+fn workload_of(pod: &str) -> &str {
+    let lower_alnum = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let random = |s: &str| s.len() == 5 && lower_alnum(s);
+    let hash = |s: &str| {
+        (8..=10).contains(&s.len()) && lower_alnum(s) && s.bytes().any(|b| b.is_ascii_digit())
+    };
+    let ordinal = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let without = |name: &str, last: &dyn Fn(&str) -> bool| -> Option<usize> {
+        let (head, tail) = name.rsplit_once('-')?;
+        (!head.is_empty() && last(tail)).then_some(head.len())
+    };
+    if let Some(end) = without(pod, &random) {
+        let name = &pod[..end];
+        return match without(name, &hash) {
+            Some(end) => &name[..end],
+            None => name,
+        };
+    }
+    match without(pod, &ordinal) {
+        Some(end) => &pod[..end],
+        None => pod,
+    }
+}
+
 /// Counts one request's credential activity and, for credential-relevant ones, whose
 /// credential it used.
 fn count(
@@ -429,7 +510,7 @@ fn count(
     sub: &str,
     verb: &str,
     (who, impersonated): (Who, bool),
-) {
+) -> bool {
     let reading = matches!(verb, "get" | "list" | "watch");
     a.reads += u64::from(reading);
     let relevant = match (resource, sub) {
@@ -464,7 +545,7 @@ fn count(
         _ => false,
     };
     if !relevant {
-        return;
+        return false;
     }
     attribution.relevant += 1;
     attribution.impersonated += u64::from(impersonated);
@@ -474,6 +555,7 @@ fn count(
         Who::UnboundServiceAccount => attribution.unbound_service_account += 1,
         Who::Owned => {}
     }
+    true
 }
 
 /// Whether a record's bodies hold a credential: Secret data, a TokenReview's token, a minted
@@ -723,6 +805,12 @@ fn source_report(
     // Early-stage records whose request never completed in the log: no outcome after all.
     let mut activity = s.activity.clone();
     let mut attribution = s.attribution.clone();
+    attribution.shared_service_account = s
+        .service_accounts
+        .values()
+        .filter(|(workloads, _)| workloads.len() > 1)
+        .map(|(_, events)| events)
+        .sum();
     for request in s.started.values() {
         request.count(&mut activity, &mut attribution);
         let resource: &str = if request.resource.is_empty() {
@@ -852,18 +940,22 @@ fn source_report(
     }
     let at = &attribution;
     if at.relevant >= 10 {
-        let hard = at.node_credentials + at.anonymous + at.unbound_service_account;
+        let hard = at.node_credentials
+            + at.anonymous
+            + at.unbound_service_account
+            + at.shared_service_account;
         let share = hard as f64 / at.relevant as f64;
         if share > 0.2 {
             findings.push(finding(
                 "hard_to_attribute",
                 Severity::Low,
                 format!(
-                    "{name}: {:.0}% of credential-relevant events are hard to tie to an owner: {} by node credentials, {} anonymous, {} by service-account tokens not bound to a pod, {} impersonated",
+                    "{name}: {:.0}% of credential-relevant events are hard to tie to an owner: {} by node credentials, {} anonymous, {} by service-account tokens not bound to a pod, {} by service accounts several workloads share, {} impersonated",
                     share * 100.0,
                     at.node_credentials,
                     at.anonymous,
-                    at.unbound_service_account,
+                                        at.unbound_service_account,
+                    at.shared_service_account,
                     at.impersonated
                 ),
                 "use bound tokens (TokenRequest with a pod), one service account per workload, and name owners in annotations",

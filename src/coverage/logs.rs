@@ -68,7 +68,9 @@ struct SourceStats {
     first: Option<i64>,
     last: Option<i64>,
     /// Events per minute since the epoch, for gaps.
-    minutes: HashMap<i64, u32>,
+    /// Minutes (since the epoch) with events, appended when the minute changes: logs are
+    /// mostly in time order, so this is a comparison per event, not a hash.
+    minutes: Vec<i64>,
     /// resource → subresource ("" for none) → counts.
     fields: HashMap<String, HashMap<String, FieldCounts>>,
     activity: Activity,
@@ -147,9 +149,7 @@ impl SourceStats {
         self.events += other.events;
         self.first = min_opt(self.first, other.first);
         self.last = max_opt(self.last, other.last);
-        for (m, n) in other.minutes {
-            *self.minutes.entry(m).or_default() += n;
-        }
+        self.minutes.extend(other.minutes);
         for (resource, subs) in other.fields {
             for (sub, c) in subs {
                 if let Some(mine) = self.counts(&resource, &sub) {
@@ -261,7 +261,10 @@ impl Handler for Tally {
             let secs = t.as_second();
             s.first = min_opt(s.first, Some(secs));
             s.last = max_opt(s.last, Some(secs));
-            *s.minutes.entry(secs.div_euclid(60)).or_default() += 1;
+            let minute = secs.div_euclid(60);
+            if s.minutes.last() != Some(&minute) {
+                s.minutes.push(minute);
+            }
         }
         let object = e.object_ref.as_ref();
         let resource = object.and_then(|o| o.resource.as_deref());
@@ -314,7 +317,10 @@ impl Handler for Tally {
         // whose request never completes in the log is counted at the end.
         let (resource, sub) = (resource.unwrap_or(""), sub.unwrap_or(""));
         let who = Who::of(e);
-        match id.map(id_hash) {
+        // Hashed only when something waits to be matched: most logs have no early stages.
+        let matching =
+            early || track_completions || !s.started.is_empty() || long_running(verb, sub);
+        match id.filter(|_| matching).map(id_hash) {
             Some(id) if early => {
                 if !s.started.contains_key(&id) && s.started.len() < MAX_TRACKED {
                     s.started.insert(
@@ -754,8 +760,9 @@ fn source_report(
     let span_days = span_secs as f64 / 86_400.0;
     let events_per_day = (span_secs >= 3_600).then(|| s.events as f64 / span_days);
     // Gaps: consecutive minutes with events further apart than the threshold.
-    let mut minutes: Vec<i64> = s.minutes.keys().copied().collect();
+    let mut minutes = s.minutes.clone();
     minutes.sort_unstable();
+    minutes.dedup();
     let gaps: Vec<Gap> = minutes
         .windows(2)
         .filter(|w| w[1] - w[0] > options.gap_minutes)

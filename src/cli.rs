@@ -563,14 +563,19 @@ fn load_rules(args: &RuleArgs) -> anyhow::Result<rules::RuleSet> {
     }
 }
 
-fn coverage_logs(args: CoverageLogsArgs) -> anyhow::Result<ExitCode> {
-    use crate::coverage::logs;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+/// `--threads`, by default the machine's cores.
+fn threads_or_cores(threads: Option<usize>) -> anyhow::Result<usize> {
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
         anyhow::bail!("--threads must be at least 1");
     }
+    Ok(threads)
+}
+
+fn coverage_logs(args: CoverageLogsArgs) -> anyhow::Result<ExitCode> {
+    use crate::coverage::logs;
+    let threads = threads_or_cores(args.threads)?;
     let options = logs::LogsOptions {
         threads,
         gap_minutes: args.gap.max(1),
@@ -611,12 +616,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         None if args.output.is_none() && io::stdout().is_terminal() => ScanFormat::Table,
         None => ScanFormat::Jsonl,
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        anyhow::bail!("--threads must be at least 1");
-    }
+    let threads = threads_or_cores(args.threads)?;
     let options = ScanOptions {
         threads,
         include_examples: args.examples,
@@ -659,12 +659,7 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         None if args.output.is_none() && io::stdout().is_terminal() => AlertFormat::Table,
         None => AlertFormat::Jsonl,
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        anyhow::bail!("--threads must be at least 1");
-    }
+    let threads = threads_or_cores(args.threads)?;
     let options = HuntOptions {
         threads,
         min_level: args.level.map_or(Level::Informational, LevelArg::level),

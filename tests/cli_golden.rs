@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use common::{fixed_key, golden};
 
 const SAMPLES: &str = "samples/audit";
 /// Values planted in the samples (samples/make_samples.py) that must never be printed.
@@ -14,26 +14,6 @@ const CANARIES: &[&str] = &[
     "sample-password-not-real",
     "eyJhbGciOiJSUzI1NiJ9.c2FtcGxlLW5vdC1yZWFs.c2ln", // the fake minted token
 ];
-
-fn fixed_key(dir: &Path) {
-    std::fs::write(dir.join("fingerprint.key"), [42u8; 32]).expect("key written");
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = common::project_dir().join("tests/golden").join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).expect("golden written");
-        return;
-    }
-    let expected =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "output differs from {} (UPDATE_GOLDEN=1 to accept)",
-        path.display()
-    );
-}
 
 #[test]
 fn events_jsonl_and_table_are_pinned() {

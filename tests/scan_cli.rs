@@ -3,8 +3,9 @@
 
 mod common;
 
+use common::{fixed_key, golden};
+
 use std::io::Write;
-use std::path::Path;
 
 const LOGS: &str = "samples/container-logs";
 /// The credentials samples/make_container_logs.py planted in the sample logs.
@@ -13,26 +14,6 @@ const CANARIES: &[&str] = &[
     "AKIAR7TQ4WSY3ZP6XN2M",
     "hT4kW9pZ2xQ7mL3vB8nR5cY1dF6gJ0sK2aE4uI7o",
 ];
-
-fn fixed_key(dir: &Path) {
-    std::fs::write(dir.join("fingerprint.key"), [42u8; 32]).expect("key written");
-}
-
-fn golden(name: &str, actual: &str) {
-    let path = common::project_dir().join("tests/golden").join(name);
-    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
-        std::fs::write(&path, actual).expect("golden written");
-        return;
-    }
-    let expected =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(
-        actual,
-        expected,
-        "output differs from {} (UPDATE_GOLDEN=1 to accept)",
-        path.display()
-    );
-}
 
 fn assert_no_canary(what: &str, text: &str) {
     for canary in CANARIES {

@@ -321,51 +321,39 @@ impl Handler for Tally {
         let matching =
             early || track_completions || !s.started.is_empty() || long_running(verb, sub);
         match id.filter(|_| matching).map(id_hash) {
-            Some(id) if early => {
-                if !s.started.contains_key(&id) && s.started.len() < MAX_TRACKED {
-                    s.started.insert(
-                        id,
-                        Request {
-                            resource: resource.into(),
-                            sub: sub.into(),
-                            verb: known_verb(verb),
-                            who,
-                            lacked: [!has_code, !has_decision, true],
-                        },
-                    );
-                }
+            Some(hash) if early && s.started.len() < MAX_TRACKED => {
+                s.started.entry(hash).or_insert_with(|| Request {
+                    resource: resource.into(),
+                    sub: sub.into(),
+                    verb: known_verb(verb),
+                    who,
+                    lacked: [!has_code, !has_decision, true],
+                });
             }
-            Some(id) => {
-                if s.started.remove(&id).is_none()
+            Some(hash) if !early => {
+                let unmatched = s.started.remove(&hash).is_none();
+                // Its early record may have been read by another worker.
+                let keep = unmatched
                     && (track_completions || long_running(verb, sub))
-                    && s.completed_elsewhere.len() < MAX_TRACKED
-                {
-                    // Its early record may have been read by another worker.
-                    s.completed_elsewhere.insert(id);
-                }
-                if count(
-                    &mut s.activity,
-                    &mut s.attribution,
-                    resource,
-                    sub,
-                    verb,
-                    who,
-                ) {
-                    s.note_service_account(e);
+                    && s.completed_elsewhere.len() < MAX_TRACKED;
+                if keep {
+                    s.completed_elsewhere.insert(hash);
                 }
             }
-            None => {
-                if count(
-                    &mut s.activity,
-                    &mut s.attribution,
-                    resource,
-                    sub,
-                    verb,
-                    who,
-                ) {
-                    s.note_service_account(e);
-                }
-            }
+            _ => {}
+        }
+        // A request's last record (or its only one): its activity is counted now.
+        if (!early || id.is_none())
+            && count(
+                &mut s.activity,
+                &mut s.attribution,
+                resource,
+                sub,
+                verb,
+                who,
+            )
+        {
+            s.note_service_account(e);
         }
     }
 }

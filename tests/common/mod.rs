@@ -98,3 +98,25 @@ pub fn summary(path: &Path) -> sonic_rs::Value {
     let text = std::fs::read_to_string(path).expect("summary file written");
     sonic_rs::from_str(&text).expect("summary is JSON")
 }
+
+/// A fixed fingerprint key under `dir`, so outputs with fingerprints can be pinned.
+pub fn fixed_key(dir: &Path) {
+    std::fs::write(dir.join("fingerprint.key"), [42u8; 32]).expect("key written");
+}
+
+/// Compares `actual` with the golden file `tests/golden/NAME` (`UPDATE_GOLDEN=1` rewrites it).
+pub fn golden(name: &str, actual: &str) {
+    let path = project_dir().join("tests/golden").join(name);
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).expect("golden written");
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(
+        actual,
+        expected,
+        "output differs from {} (UPDATE_GOLDEN=1 to accept)",
+        path.display()
+    );
+}

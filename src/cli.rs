@@ -51,7 +51,8 @@ enum Command {
     /// place, length and a keyed fingerprint.
     Scan(ScanArgs),
     /// Can we prove who accessed container APIs and what they got? Checks the audit policy
-    /// (and kube-apiserver's audit flags) against every way to reach a credential.
+    /// (and kube-apiserver's audit flags) against every way to reach a credential, and what the
+    /// audit logs actually show.
     #[command(subcommand)]
     Coverage(CoverageCommand),
 }

@@ -43,7 +43,8 @@ for round in $(seq 0 "$runs"); do
     fi
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 declare -A med
 for what in $whats; do med[$what]=$(echo "${secs[$what]}" | median); done
 echo "corpus: $corpus ($lines events); medians of $runs runs"

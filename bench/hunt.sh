@@ -60,7 +60,8 @@ for round in $(seq 0 "$runs"); do
     fi
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 m1=$(echo "${secs[t1]}" | median); m2=$(echo "${secs[t2]}" | median); mj=$(echo "${secs[jq]}" | median)
 mp=$(echo "${secs[pair]}" | median)
 cmp -s "$out/t1.jsonl" "$out/t2.jsonl" && same=identical || same=DIFFERENT

@@ -97,7 +97,8 @@ for round in $(seq 0 "$runs"); do
     fi
   done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 lines=$(cat "$out/wc.out")
 matching=$(cat "$out/grep.out")
 mwc=$(echo "${secs[wc]}" | median)

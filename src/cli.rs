@@ -101,13 +101,8 @@ struct ReportArgs {
 }
 
 impl ReportArgs {
-    fn format(&self) -> crate::coverage::ReportFormat {
-        use crate::coverage::ReportFormat;
-        match self.format {
-            ScanFormatArg::Table => ReportFormat::Table,
-            ScanFormatArg::Json => ReportFormat::Json,
-            ScanFormatArg::Jsonl => ReportFormat::Jsonl,
-        }
+    fn format(&self) -> crate::findings::ReportFormat {
+        self.format.format()
     }
 
     /// Writes the report, then says how the run ends: 3 when `--fail-on` is met.
@@ -152,6 +147,17 @@ enum ScanFormatArg {
     Table,
     Json,
     Jsonl,
+}
+
+impl ScanFormatArg {
+    fn format(self) -> crate::findings::ReportFormat {
+        use crate::findings::ReportFormat;
+        match self {
+            ScanFormatArg::Table => ReportFormat::Table,
+            ScanFormatArg::Json => ReportFormat::Json,
+            ScanFormatArg::Jsonl => ReportFormat::Jsonl,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -609,13 +615,12 @@ fn coverage_policy(args: CoveragePolicyArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    use crate::scan::{ScanFormat, ScanOptions};
+    use crate::findings::ReportFormat;
+    use crate::scan::ScanOptions;
     let format = match args.format {
-        Some(ScanFormatArg::Table) => ScanFormat::Table,
-        Some(ScanFormatArg::Json) => ScanFormat::Json,
-        Some(ScanFormatArg::Jsonl) => ScanFormat::Jsonl,
-        None if args.output.is_none() && io::stdout().is_terminal() => ScanFormat::Table,
-        None => ScanFormat::Jsonl,
+        Some(format) => format.format(),
+        None if args.output.is_none() && io::stdout().is_terminal() => ReportFormat::Table,
+        None => ReportFormat::Jsonl,
     };
     let threads = threads_or_cores(args.threads)?;
     let options = ScanOptions {

@@ -30,6 +30,14 @@ impl Severity {
     }
 }
 
+/// How a report is written: a table for people, one JSON document, or one finding per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Jsonl,
+}
+
 /// Writes findings as one JSON document with the summary.
 pub fn write_json<W: Write, F: Serialize, S: Serialize>(
     out: &mut W,

@@ -2,10 +2,11 @@
 //! that must give nothing, the same logs with planted credentials that must give exactly those,
 //! object dumps, and canaries that must never reach any output.
 
+use credwatch::findings::ReportFormat as ScanFormat;
 use credwatch::redact::Redactor;
 use credwatch::rules::yaml::{self, Node};
 use credwatch::scan::detect::Detectors;
-use credwatch::scan::{self, ScanFinding, ScanFormat, ScanOptions, ScanReport};
+use credwatch::scan::{self, ScanFinding, ScanOptions, ScanReport};
 use std::path::{Path, PathBuf};
 
 fn redactor() -> Redactor {

@@ -316,7 +316,6 @@ impl Handler for Tally {
         // (by auditID) for its request's last one, which may be read by another worker; one
         // whose request never completes in the log is counted at the end.
         let (resource, sub) = (resource.unwrap_or(""), sub.unwrap_or(""));
-        let who = Who::of(e);
         // Hashed only when something waits to be matched: most logs have no early stages.
         let matching =
             early || track_completions || !s.started.is_empty() || long_running(verb, sub);
@@ -326,7 +325,7 @@ impl Handler for Tally {
                     resource: resource.into(),
                     sub: sub.into(),
                     verb: known_verb(verb),
-                    who,
+                    who: Who::of(e),
                     lacked: [!has_code, !has_decision, true],
                 });
             }
@@ -350,7 +349,7 @@ impl Handler for Tally {
                 resource,
                 sub,
                 verb,
-                who,
+                || Who::of(e),
             )
         {
             s.note_service_account(e);
@@ -444,14 +443,9 @@ fn long_running(verb: &str, sub: &str) -> bool {
 
 impl Request {
     fn count(&self, a: &mut Activity, attribution: &mut Attribution) {
-        count(
-            a,
-            attribution,
-            &self.resource,
-            &self.sub,
-            self.verb,
-            self.who,
-        );
+        count(a, attribution, &self.resource, &self.sub, self.verb, || {
+            self.who
+        });
     }
 }
 
@@ -503,7 +497,8 @@ fn count(
     resource: &str,
     sub: &str,
     verb: &str,
-    (who, impersonated): (Who, bool),
+    // Whose credential: worked out only for credential-relevant requests (off the common path).
+    who: impl FnOnce() -> (Who, bool),
 ) -> bool {
     let reading = matches!(verb, "get" | "list" | "watch");
     a.reads += u64::from(reading);
@@ -541,6 +536,7 @@ fn count(
     if !relevant {
         return false;
     }
+    let (who, impersonated) = who();
     attribution.relevant += 1;
     attribution.impersonated += u64::from(impersonated);
     match who {

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::findings::Severity;
+use crate::findings::{ReportFormat, Severity};
 use analysis::{PolicyFinding, ProbeRow, Score};
 
 #[derive(Debug, thiserror::Error)]
@@ -88,13 +88,6 @@ pub fn policy_report(
         rows: analysis.rows,
         findings: analysis.findings,
     })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Jsonl,
 }
 
 pub fn write_policy_report<W: Write + ?Sized>(

@@ -554,11 +554,6 @@ impl Detectors {
         }
     }
 
-    /// Whether a line holds a keyed AWS secret access key (the line after a key id).
-    pub fn holds_aws_secret(&self, line: &str) -> bool {
-        self.aws_secret_in(line, false).is_some()
-    }
-
     /// A secret access key in a line, with the span of its `key = value` (or of the bare value).
     fn aws_secret_in(
         &self,

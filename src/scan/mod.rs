@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::findings::Severity;
+use crate::findings::{ReportFormat, Severity};
 use crate::redact::Redactor;
 use crate::source::{self, Input};
 use detect::{Confidence, Detection, Detectors};
@@ -503,24 +503,16 @@ impl<'a> Collector<'a> {
     }
 }
 
-/// Output formats of `scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScanFormat {
-    Table,
-    Json,
-    Jsonl,
-}
-
 /// Writes a scan's findings.
 pub fn write_report<W: Write>(
     out: &mut W,
-    format: ScanFormat,
+    format: ReportFormat,
     report: &ScanReport,
 ) -> std::io::Result<()> {
     match format {
-        ScanFormat::Json => crate::findings::write_json(out, &report.findings, &report.summary),
-        ScanFormat::Jsonl => crate::findings::write_jsonl(out, &report.findings),
-        ScanFormat::Table => write_table(out, &report.findings),
+        ReportFormat::Json => crate::findings::write_json(out, &report.findings, &report.summary),
+        ReportFormat::Jsonl => crate::findings::write_jsonl(out, &report.findings),
+        ReportFormat::Table => write_table(out, &report.findings),
     }
 }
 

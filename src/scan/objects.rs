@@ -283,8 +283,9 @@ impl Walker<'_> {
 
     fn push(&mut self, detection: Detection, scope: &Scope<'_>, field: &str, written: &str) {
         let line = match self.line_of(&detection.value) {
-            1 if !written.is_empty() => self.line_of(written),
-            line => line,
+            Some(line) => line,
+            None if !written.is_empty() => self.line_of(written).unwrap_or(1),
+            None => 1,
         };
         self.hits.push(ObjectHit {
             detection,
@@ -295,9 +296,9 @@ impl Walker<'_> {
         });
     }
 
-    /// The line of the dump holding a value (its first occurrence), 1 when it cannot be found
-    /// as written (escaped in JSON).
-    fn line_of(&mut self, value: &str) -> u64 {
+    /// The line of the dump holding a value, None when it is not written as it is (escaped in
+    /// JSON, base64-encoded).
+    fn line_of(&mut self, value: &str) -> Option<u64> {
         let needle = value.get(..value.len().min(24)).unwrap_or(value);
         // Objects and fields are walked in the order they are written: the next occurrence
         // after the last one found is this value's (a value repeated in two objects gets two
@@ -306,12 +307,8 @@ impl Walker<'_> {
             .find(needle)
             .map(|i| self.cursor + i)
             .or_else(|| self.text.find(needle));
-        match at {
-            Some(at) => {
-                self.cursor = at + needle.len();
-                memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count() as u64 + 1
-            }
-            None => 1,
-        }
+        let at = at?;
+        self.cursor = at + needle.len();
+        Some(memchr::memchr_iter(b'\n', &self.text.as_bytes()[..at]).count() as u64 + 1)
     }
 }

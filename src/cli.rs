@@ -55,6 +55,80 @@ enum Command {
     /// audit logs actually show.
     #[command(subcommand)]
     Coverage(CoverageCommand),
+    /// Who could read secrets, mint tokens or exec (RBAC resolved exactly as the API server
+    /// does), credentials in plain sight in workload specs, and exposed Docker daemons — from
+    /// dumps you produce, without giving credwatch cluster access.
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+}
+
+#[derive(Subcommand)]
+enum InventoryCommand {
+    /// Per subject, the dangerous permissions its bindings grant (secrets, tokens, exec,
+    /// nodes/proxy, impersonation, escalation, pod creation, CSR approval, webhooks), service
+    /// accounts joined to the pods and nodes that hold their tokens, platform identities apart.
+    /// DUMP: `kubectl get clusterroles,clusterrolebindings,roles,rolebindings,serviceaccounts,pods,nodes,secrets -A -o json`
+    /// output, or files and directories of YAML/JSON manifests.
+    Rbac(InventoryRbacArgs),
+    /// Every subject that can do VERB on RESOURCE[/SUBRESOURCE] (or a non-resource URL such
+    /// as /metrics), through which binding and role, where.
+    WhoCan(WhoCanArgs),
+    /// Credentials in plain sight: literal env values in pod and workload specs, ConfigMap
+    /// data, container arguments, Secrets kept in last-applied-configuration, legacy
+    /// service-account token Secrets; pods mounting the runtime socket, the kubelet's or
+    /// control plane's credentials or the host root. Values redacted.
+    Workloads(InventoryRbacArgs),
+    /// Docker daemons and containers exposed beyond intended paths, from daemon.json, dockerd
+    /// command lines (systemd units, drop-ins, `ps` output) and `docker inspect` output.
+    Docker(InventoryDockerArgs),
+}
+
+#[derive(Args)]
+struct InventoryDockerArgs {
+    /// daemon.json, systemd units or drop-ins, `ps` output or a command line, `docker inspect`
+    /// output.
+    #[arg(value_name = "FILE", required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+#[derive(Args)]
+struct InventoryRbacArgs {
+    /// Dump files or directories of manifests.
+    #[arg(value_name = "DUMP", required = true)]
+    dumps: Vec<PathBuf>,
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+#[derive(Args)]
+struct WhoCanArgs {
+    /// The verb (get, list, create, impersonate, bind, …).
+    #[arg(value_name = "VERB")]
+    verb: String,
+    /// RESOURCE[/SUBRESOURCE], optionally RESOURCE.GROUP (`deployments.apps`), or a
+    /// non-resource URL starting with `/`.
+    #[arg(value_name = "RESOURCE")]
+    resource: String,
+    /// Dump files or directories of manifests.
+    #[arg(value_name = "DUMP", required = true)]
+    dumps: Vec<PathBuf>,
+    /// Only grants effective in this namespace (without it: grants anywhere, each with where).
+    #[arg(short, long, value_name = "NS")]
+    namespace: Option<String>,
+    /// An object name (rules narrowed by resourceNames count only when they list it).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The resource's API group, when it is not a well-known one.
+    #[arg(long, value_name = "GROUP")]
+    api_group: Option<String>,
+    /// Output: a table for people, one JSON document, or one subject per line.
+    #[arg(long, value_enum, default_value = "table")]
+    format: ScanFormatArg,
+    /// Write the answer to this file instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -109,14 +183,14 @@ impl ReportArgs {
     fn finish(
         &self,
         write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-        findings: &[crate::coverage::analysis::PolicyFinding],
+        worst: Option<crate::findings::Severity>,
     ) -> anyhow::Result<ExitCode> {
         let mut out = output_writer(self.output.as_ref())?;
         match write(&mut out).and_then(|()| out.flush()) {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
             other => other.context("writing the report")?,
         }
-        if let (Some(min), Some(worst)) = (self.fail_on, crate::coverage::worst(findings))
+        if let (Some(min), Some(worst)) = (self.fail_on, worst)
             && worst >= min.severity()
         {
             return Ok(ExitCode::from(3));
@@ -450,6 +524,10 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan(args),
         Command::Coverage(CoverageCommand::Policy(args)) => coverage_policy(args),
         Command::Coverage(CoverageCommand::Logs(args)) => coverage_logs(args),
+        Command::Inventory(InventoryCommand::Rbac(args)) => inventory_rbac(args),
+        Command::Inventory(InventoryCommand::WhoCan(args)) => inventory_who_can(args),
+        Command::Inventory(InventoryCommand::Workloads(args)) => inventory_workloads(args),
+        Command::Inventory(InventoryCommand::Docker(args)) => inventory_docker(args),
         Command::Rules(cmd) => rules_command(cmd),
     };
     match result {
@@ -598,7 +676,7 @@ fn coverage_logs(args: CoverageLogsArgs) -> anyhow::Result<ExitCode> {
     let format = args.report.format();
     let exit = args.report.finish(
         |out| crate::coverage::write_logs_report(out, format, &report),
-        &report.findings,
+        crate::coverage::worst(&report.findings),
     );
     let _ = writeln!(io::stderr(), "{}", report.ingest.human());
     exit
@@ -610,8 +688,137 @@ fn coverage_policy(args: CoveragePolicyArgs) -> anyhow::Result<ExitCode> {
     let format = args.report.format();
     args.report.finish(
         |out| crate::coverage::write_policy_report(out, format, &report),
-        &report.findings,
+        crate::coverage::worst(&report.findings),
     )
+}
+
+/// Reads the dumps, naming every object that could not be used on stderr.
+fn load_dumps(paths: &[PathBuf]) -> crate::inventory::dump::Dump {
+    let dump = crate::inventory::dump::load(paths);
+    let mut stderr = io::stderr().lock();
+    for error in &dump.errors {
+        let _ = writeln!(
+            stderr,
+            "credwatch: {}",
+            crate::text::printable(&error.to_string())
+        );
+    }
+    dump
+}
+
+fn dump_summary(dump: &crate::inventory::dump::Dump) {
+    let _ = writeln!(
+        io::stderr(),
+        "read {} objects from {} file(s), {} rejected",
+        dump.objects,
+        dump.files.len(),
+        dump.errors.len()
+    );
+}
+
+fn inventory_rbac(args: InventoryRbacArgs) -> anyhow::Result<ExitCode> {
+    let dump = load_dumps(&args.dumps);
+    let report = crate::inventory::assess::assess(&dump);
+    let format = args.report.format();
+    let worst = report
+        .findings
+        .iter()
+        .filter(|f| !f.platform)
+        .map(|f| f.severity)
+        .max();
+    let exit = args.report.finish(
+        |out| crate::inventory::report::write_rbac(out, format, &report),
+        worst,
+    );
+    dump_summary(&dump);
+    exit
+}
+
+fn inventory_workloads(args: InventoryRbacArgs) -> anyhow::Result<ExitCode> {
+    use crate::inventory::workloads;
+    let dump = load_dumps(&args.dumps);
+    let rbac = crate::inventory::assess::assess(&dump);
+    let report = workloads::report(&dump, &rbac, &Redactor::from_env());
+    let format = args.report.format();
+    let exit = args.report.finish(
+        |out| crate::inventory::report::write_workloads(out, format, &report),
+        workloads::worst(&report),
+    );
+    dump_summary(&dump);
+    exit
+}
+
+fn inventory_docker(args: InventoryDockerArgs) -> anyhow::Result<ExitCode> {
+    use crate::inventory::docker;
+    let report = docker::report(&args.files);
+    let mut stderr = io::stderr().lock();
+    for error in &report.errors {
+        let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(error));
+    }
+    drop(stderr);
+    let format = args.report.format();
+    let exit = args.report.finish(
+        |out| crate::inventory::report::write_docker(out, format, &report),
+        docker::worst(&report),
+    );
+    let s = &report.summary;
+    let _ = writeln!(
+        io::stderr(),
+        "read {} file(s): {} daemon configuration(s), {} container(s), {} unreadable",
+        s.files,
+        s.daemon_configs,
+        s.containers,
+        s.errors
+    );
+    exit
+}
+
+fn inventory_who_can(args: WhoCanArgs) -> anyhow::Result<ExitCode> {
+    use crate::inventory::rbac::{Rbac, Request, default_group};
+    let request = if args.resource.starts_with('/') {
+        Request::non_resource(&args.verb, &args.resource)
+    } else {
+        let (resource, subresource) = match args.resource.split_once('/') {
+            Some((r, sub)) => (r, Some(sub)),
+            None => (args.resource.as_str(), None),
+        };
+        let (resource, group) = match (resource.split_once('.'), &args.api_group) {
+            (_, Some(group)) => (resource, group.clone()),
+            (Some((r, group)), None) => (r, group.to_owned()),
+            (None, None) => match default_group(resource) {
+                Some(group) => (resource, group.to_owned()),
+                None => {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "credwatch: {resource} is not a resource credwatch knows: assuming the core API group (give --api-group or RESOURCE.GROUP)"
+                    );
+                    (resource, String::new())
+                }
+            },
+        };
+        let mut request = Request::resource(&args.verb, &group, resource)
+            .in_namespace(args.namespace.as_deref())
+            .named(args.name.as_deref());
+        request.subresource = subresource.map(str::to_owned);
+        request
+    };
+    let dump = load_dumps(&args.dumps);
+    let rbac = Rbac::new(&dump);
+    let answers = rbac.who_can(&request);
+    let mut out = output_writer(args.output.as_ref())?;
+    match crate::inventory::report::write_who_can(
+        &mut out,
+        args.format.format(),
+        &request,
+        &answers,
+    )
+    .and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing the answer")?,
+    }
+    dump_summary(&dump);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {

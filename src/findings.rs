@@ -39,7 +39,7 @@ pub enum ReportFormat {
 }
 
 /// Writes findings as one JSON document with the summary.
-pub fn write_json<W: Write, F: Serialize, S: Serialize>(
+pub fn write_json<W: Write + ?Sized, F: Serialize, S: Serialize>(
     out: &mut W,
     findings: &[F],
     summary: &S,

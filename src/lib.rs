@@ -16,6 +16,7 @@ pub mod engine;
 pub mod event;
 pub mod findings;
 pub mod ingest;
+pub mod inventory;
 pub mod redact;
 pub mod rules;
 pub mod scan;

@@ -1,0 +1,1122 @@
+//! Who could read secrets, mint tokens or exec: per binding subject, the dangerous capabilities
+//! its roles grant, where, and through which bindings; service accounts joined to the pods that
+//! mount their tokens and the nodes that run them; platform identities marked with the reason.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::dump::{Binding, Dump, PolicyRule, Role, Subject, SubjectKind};
+use super::rbac::{Match, Rbac, Request, Scope, rule_match};
+use crate::findings::Severity;
+
+/// One inventory finding (the findings contract, DESIGN.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InventoryFinding {
+    pub kind: String,
+    pub severity: Severity,
+    pub message: String,
+    /// `User:NAME`, `Group:NAME`, `ServiceAccount:NS:NAME` (or the role or node a finding is
+    /// about).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// What is granted, as `resource/subresource verb` entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// Where: a namespace, or none for cluster-wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Bindings and roles that grant it, with `file:line`.
+    pub evidence: Vec<String>,
+    /// Granted only for these object names (`resourceNames`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
+    /// Pods that mount this service account's token, and the nodes that run them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pods: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    /// A platform identity (control plane, default RBAC, add-on), reported in its own section.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub platform: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform_reason: Option<String>,
+    /// The subject itself, for joining (not part of the output).
+    #[serde(skip)]
+    pub subject_key: Option<Subject>,
+}
+
+/// A probe: verbs on a resource, and whether only ClusterRoleBindings can grant it.
+struct Probe {
+    verbs: &'static [&'static str],
+    group: &'static str,
+    resource: &'static str,
+    sub: Option<&'static str>,
+    cluster_only: bool,
+}
+
+const fn probe(
+    verbs: &'static [&'static str],
+    group: &'static str,
+    resource: &'static str,
+    sub: Option<&'static str>,
+    cluster_only: bool,
+) -> Probe {
+    Probe {
+        verbs,
+        group,
+        resource,
+        sub,
+        cluster_only,
+    }
+}
+
+const READ: &[&str] = &["get", "list", "watch"];
+const CREATE: &[&str] = &["create"];
+const WRITE: &[&str] = &["create", "update", "patch"];
+const RBAC: &str = "rbac.authorization.k8s.io";
+const ADMISSION: &str = "admissionregistration.k8s.io";
+
+/// A dangerous capability: every part must be granted (by any of the subject's bindings).
+struct Capability {
+    kind: &'static str,
+    parts: &'static [&'static [Probe]],
+}
+
+const CAPABILITIES: &[Capability] = &[
+    Capability {
+        kind: "can_read_secrets",
+        parts: &[&[probe(READ, "", "secrets", None, false)]],
+    },
+    Capability {
+        kind: "can_mint_tokens",
+        parts: &[&[
+            probe(CREATE, "", "serviceaccounts", Some("token"), false),
+            probe(CREATE, "", "secrets", None, false),
+        ]],
+    },
+    Capability {
+        kind: "exec_equivalent",
+        parts: &[&[
+            probe(&["create", "get"], "", "pods", Some("exec"), false),
+            probe(&["create", "get"], "", "pods", Some("attach"), false),
+            probe(
+                &["update", "patch"],
+                "",
+                "pods",
+                Some("ephemeralcontainers"),
+                false,
+            ),
+            probe(&["get", "create"], "", "nodes", Some("proxy"), true),
+        ]],
+    },
+    Capability {
+        kind: "can_create_pods",
+        parts: &[&[
+            probe(CREATE, "", "pods", None, false),
+            probe(CREATE, "apps", "deployments", None, false),
+            probe(CREATE, "apps", "replicasets", None, false),
+            probe(CREATE, "apps", "statefulsets", None, false),
+            probe(CREATE, "apps", "daemonsets", None, false),
+            probe(CREATE, "batch", "jobs", None, false),
+            probe(CREATE, "batch", "cronjobs", None, false),
+            probe(CREATE, "", "replicationcontrollers", None, false),
+        ]],
+    },
+    Capability {
+        kind: "can_impersonate",
+        parts: &[&[
+            probe(&["impersonate"], "", "users", None, true),
+            probe(&["impersonate"], "", "groups", None, true),
+            probe(&["impersonate"], "", "serviceaccounts", None, false),
+            probe(
+                &["impersonate"],
+                "authentication.k8s.io",
+                "uids",
+                None,
+                true,
+            ),
+            probe(
+                &["impersonate"],
+                "authentication.k8s.io",
+                "userextras",
+                Some("scopes"),
+                true,
+            ),
+        ]],
+    },
+    Capability {
+        kind: "can_escalate",
+        parts: &[&[
+            probe(&["escalate", "bind"], RBAC, "roles", None, false),
+            probe(&["bind"], RBAC, "clusterroles", None, false),
+            probe(&["escalate"], RBAC, "clusterroles", None, true),
+        ]],
+    },
+    Capability {
+        kind: "can_approve_csr",
+        parts: &[
+            &[probe(
+                &["update", "patch"],
+                "certificates.k8s.io",
+                "certificatesigningrequests",
+                Some("approval"),
+                true,
+            )],
+            &[probe(
+                &["approve"],
+                "certificates.k8s.io",
+                "signers",
+                None,
+                true,
+            )],
+        ],
+    },
+    Capability {
+        kind: "webhook_control",
+        parts: &[&[
+            probe(
+                WRITE,
+                ADMISSION,
+                "mutatingwebhookconfigurations",
+                None,
+                true,
+            ),
+            probe(
+                WRITE,
+                ADMISSION,
+                "validatingwebhookconfigurations",
+                None,
+                true,
+            ),
+        ]],
+    },
+    Capability {
+        kind: "aggregation_control",
+        parts: &[&[probe(WRITE, RBAC, "clusterroles", None, true)]],
+    },
+];
+
+/// Kinds whose reach is the service accounts of their scope (a pod can mount any of them, a
+/// token can be minted for any, any can be impersonated).
+const REACHES_SERVICE_ACCOUNTS: &[&str] =
+    &["can_create_pods", "can_mint_tokens", "can_impersonate"];
+
+/// What one role grants for one capability part in one kind of scope.
+#[derive(Debug, Clone, Default)]
+struct PartHit {
+    /// `resource/sub verb` entries granted in full.
+    full: BTreeSet<String>,
+    /// Entries granted only for names, and those names.
+    named: BTreeSet<String>,
+    names: BTreeSet<String>,
+}
+
+impl PartHit {
+    fn is_empty(&self) -> bool {
+        self.full.is_empty() && self.named.is_empty()
+    }
+
+    fn merge(&mut self, other: &PartHit) {
+        self.full.extend(other.full.iter().cloned());
+        self.named.extend(other.named.iter().cloned());
+        self.names.extend(other.names.iter().cloned());
+    }
+}
+
+/// Capability hits of one role: (capability index, part index) → hit.
+type RoleHits = Vec<((usize, usize), PartHit)>;
+
+fn role_hits(role: &Role, cluster: bool) -> RoleHits {
+    let mut hits = Vec::new();
+    for (c, capability) in CAPABILITIES.iter().enumerate() {
+        for (p, part) in capability.parts.iter().enumerate() {
+            let mut hit = PartHit::default();
+            for probe in part.iter().filter(|probe| cluster || !probe.cluster_only) {
+                for verb in probe.verbs {
+                    let mut request = Request::resource(verb, probe.group, probe.resource);
+                    if let Some(sub) = probe.sub {
+                        request = request.with_subresource(sub);
+                    }
+                    let mut full = false;
+                    let mut names = BTreeSet::new();
+                    for rule in &role.rules {
+                        match rule_match(rule, &request) {
+                            Match::Yes => full = true,
+                            Match::Names(n) => names.extend(n),
+                            Match::No => {}
+                        }
+                    }
+                    let entry = request.describe();
+                    if full {
+                        hit.full.insert(entry);
+                    } else if !names.is_empty() {
+                        hit.named.insert(entry);
+                        hit.names.extend(names);
+                    }
+                }
+            }
+            if !hit.is_empty() {
+                hits.push(((c, p), hit));
+            }
+        }
+    }
+    hits
+}
+
+fn is_full_control(rule: &PolicyRule) -> bool {
+    let star = |v: &[String]| v.iter().any(|s| s == "*");
+    star(&rule.verbs) && star(&rule.api_groups) && star(&rule.resources)
+}
+
+/// Why a subject or a set of bindings belongs to the platform, if it does.
+pub fn platform_reason(subject: &Subject, bindings: &[&Binding]) -> Option<String> {
+    let name = subject.name.as_str();
+    let by_subject = match subject.kind {
+        SubjectKind::Group => match name {
+            "system:masters" => Some("bootstrap superuser group (client certificates)"),
+            "kubeadm:cluster-admins" => Some("kubeadm's admin group (admin.conf)"),
+            "system:nodes" => Some("kubelet identities"),
+            _ if name.starts_with("system:bootstrappers") => Some("node bootstrap tokens"),
+            _ => None,
+        },
+        SubjectKind::User => match name {
+            "system:kube-controller-manager"
+            | "system:kube-scheduler"
+            | "system:kube-proxy"
+            | "system:apiserver"
+            | "kube-apiserver-kubelet-client"
+            | "system:volume-scheduler" => Some("control-plane component"),
+            _ if name.starts_with("system:node:") => Some("kubelet identity"),
+            _ => None,
+        },
+        SubjectKind::ServiceAccount => match (subject.namespace.as_deref(), name) {
+            (Some("kube-system"), "kube-proxy" | "coredns") => Some("kubeadm add-on"),
+            _ => None,
+        },
+    };
+    if let Some(reason) = by_subject {
+        return Some(reason.to_owned());
+    }
+    if bindings.is_empty() {
+        return None;
+    }
+    if bindings.iter().all(|b| is_default_binding(b)) {
+        let kubeadm = bindings.iter().all(|b| b.name.starts_with("kubeadm:"));
+        return Some(
+            if kubeadm {
+                "kubeadm default RBAC"
+            } else {
+                "Kubernetes default RBAC (kubernetes.io/bootstrapping=rbac-defaults)"
+            }
+            .to_owned(),
+        );
+    }
+    None
+}
+
+fn is_default_binding(binding: &Binding) -> bool {
+    binding
+        .labels
+        .get("kubernetes.io/bootstrapping")
+        .is_some_and(|v| v == "rbac-defaults")
+        || binding.name.starts_with("kubeadm:")
+        || binding.name.starts_with("system:controller:")
+}
+
+/// Subjects that stand for many identities at once.
+fn broad(subject: &Subject) -> Option<&'static str> {
+    match (subject.kind, subject.name.as_str()) {
+        (SubjectKind::Group, "system:authenticated") => Some("every authenticated user"),
+        (SubjectKind::Group, "system:unauthenticated") => Some("every anonymous request"),
+        (SubjectKind::User, "system:anonymous") => Some("every anonymous request"),
+        (SubjectKind::Group, "system:serviceaccounts") => Some("every service account"),
+        (SubjectKind::Group, name) if name.starts_with("system:serviceaccounts:") => {
+            Some("every service account of the namespace")
+        }
+        _ => None,
+    }
+}
+
+fn is_anonymous(subject: &Subject) -> bool {
+    matches!(
+        (subject.kind, subject.name.as_str()),
+        (SubjectKind::User, "system:anonymous") | (SubjectKind::Group, "system:unauthenticated")
+    )
+}
+
+fn base_severity(kind: &str, scope: &Scope, names_only: bool) -> Severity {
+    let ns = scope.namespace();
+    let privileged_ns = ns.is_some_and(|ns| ns == "kube-system");
+    let wide = ns.is_none() || privileged_ns;
+    use Severity::*;
+    match kind {
+        "full_control" => {
+            if wide {
+                Critical
+            } else {
+                High
+            }
+        }
+        "can_read_secrets" | "can_mint_tokens" | "exec_equivalent" | "can_impersonate"
+        | "can_escalate" => match (names_only, wide) {
+            (true, _) => Medium,
+            (false, true) => Critical,
+            (false, false) => High,
+        },
+        "can_create_pods" => match (privileged_ns, ns.is_none()) {
+            (true, _) => Critical,
+            (_, true) => High,
+            _ => Medium,
+        },
+        "can_approve_csr" => Critical,
+        "webhook_control" | "aggregation_control" => High,
+        _ => Medium,
+    }
+}
+
+/// The report of `inventory rbac`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RbacReport {
+    pub findings: Vec<InventoryFinding>,
+    pub service_accounts: Vec<ServiceAccountReach>,
+    pub summary: RbacSummary,
+}
+
+/// A service account with dangerous permissions, where its token is mounted, and the Secrets
+/// that hold legacy tokens for it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceAccountReach {
+    pub subject: String,
+    pub severity: Severity,
+    pub kinds: Vec<String>,
+    pub pods: Vec<String>,
+    pub nodes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RbacSummary {
+    pub files: usize,
+    pub objects: u64,
+    pub errors: usize,
+    pub roles: usize,
+    pub bindings: usize,
+    pub subjects: usize,
+    pub findings: usize,
+    pub platform_findings: usize,
+    pub by_kind: BTreeMap<String, usize>,
+    pub by_severity: BTreeMap<String, usize>,
+}
+
+/// Capability hits accumulated for one subject in one scope.
+#[derive(Default)]
+struct Held {
+    /// (capability, part) → hit and the bindings giving it.
+    parts: HashMap<(usize, usize), (PartHit, BTreeSet<usize>)>,
+    full_control: BTreeSet<usize>,
+}
+
+/// Where each service account's token is mounted: (ns, name) → pods, nodes.
+pub struct Mounts {
+    pub pods: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<String>)>,
+}
+
+impl Mounts {
+    pub fn new(dump: &Dump) -> Mounts {
+        let automount: HashMap<(&str, &str), Option<bool>> = dump
+            .service_accounts
+            .iter()
+            .map(|sa| ((sa.namespace.as_str(), sa.name.as_str()), sa.automount))
+            .collect();
+        let mut pods: BTreeMap<(String, String), (BTreeSet<String>, BTreeSet<String>)> =
+            BTreeMap::new();
+        for pod in dump.pods() {
+            let sa_automount = automount
+                .get(&(pod.namespace.as_str(), pod.service_account.as_str()))
+                .copied()
+                .flatten();
+            // The pod's own setting wins over the service account's; the default is to mount.
+            let mounted = pod.automount.or(sa_automount).unwrap_or(true) || pod.projected_token;
+            if !mounted {
+                continue;
+            }
+            let entry = pods
+                .entry((pod.namespace.clone(), pod.service_account.clone()))
+                .or_default();
+            entry.0.insert(format!("{}/{}", pod.namespace, pod.name));
+            if let Some(node) = &pod.node {
+                entry.1.insert(node.clone());
+            }
+        }
+        Mounts { pods }
+    }
+
+    fn of(&self, subject: &Subject) -> (Vec<String>, Vec<String>) {
+        match (subject.kind, &subject.namespace) {
+            (SubjectKind::ServiceAccount, Some(ns)) => self
+                .pods
+                .get(&(ns.clone(), subject.name.clone()))
+                .map(|(p, n)| (p.iter().cloned().collect(), n.iter().cloned().collect()))
+                .unwrap_or_default(),
+            _ => Default::default(),
+        }
+    }
+}
+
+fn evidence_of(rbac: &Rbac<'_>, bindings: &BTreeSet<usize>) -> Vec<String> {
+    bindings
+        .iter()
+        .map(|&i| {
+            let b = &rbac.bindings[i];
+            format!("{} → {} ({})", b.display(), b.role_display(), b.origin)
+        })
+        .collect()
+}
+
+/// A service account: (namespace, name).
+type ServiceAccountKey = (String, String);
+/// The worst severity of what a subject can do, and the kinds.
+type Powers = (Severity, BTreeSet<String>);
+
+/// Resolves every binding and reports what each subject could do.
+pub fn assess(dump: &Dump) -> RbacReport {
+    let rbac = Rbac::new(dump);
+    let mounts = Mounts::new(dump);
+    let mut cache: HashMap<(usize, bool), RoleHits> = HashMap::new();
+    let role_index: HashMap<*const Role, usize> = dump
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r as *const Role, i))
+        .collect();
+    // subject → scope → what it holds.
+    let mut held: BTreeMap<Subject, BTreeMap<Scope, Held>> = BTreeMap::new();
+    let mut findings = Vec::new();
+    let mut bindings_of: HashMap<Subject, Vec<usize>> = HashMap::new();
+
+    for (bi, binding) in dump.bindings.iter().enumerate() {
+        for subject in &binding.subjects {
+            bindings_of.entry(subject.clone()).or_default().push(bi);
+        }
+        let Some(role) = rbac.role_of(binding) else {
+            dangling(binding, &mut findings);
+            continue;
+        };
+        let scope = Rbac::scope_of(binding);
+        let cluster = scope == Scope::Cluster;
+        let ri = role_index[&(role as *const Role)];
+        let hits = cache
+            .entry((ri, cluster))
+            .or_insert_with(|| role_hits(role, cluster));
+        let full = role.rules.iter().any(is_full_control);
+        for subject in &binding.subjects {
+            let entry = held
+                .entry(subject.clone())
+                .or_default()
+                .entry(scope.clone())
+                .or_default();
+            if full {
+                entry.full_control.insert(bi);
+            }
+            for (key, hit) in hits.iter() {
+                let slot = entry.parts.entry(*key).or_default();
+                slot.0.merge(hit);
+                slot.1.insert(bi);
+            }
+        }
+    }
+
+    let mut capability_findings = Vec::new();
+    for (subject, scopes) in &held {
+        let cluster_full = scopes
+            .get(&Scope::Cluster)
+            .is_some_and(|h| !h.full_control.is_empty());
+        let cluster_kinds: BTreeSet<usize> = scopes
+            .get(&Scope::Cluster)
+            .map(|h| {
+                granted_capabilities(h)
+                    .into_iter()
+                    .map(|(c, ..)| c)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (scope, h) in scopes {
+            let namespace = scope.namespace().map(str::to_owned);
+            if !h.full_control.is_empty() {
+                if *scope != Scope::Cluster && cluster_full {
+                    continue;
+                }
+                capability_findings.push(new_finding(
+                    &rbac,
+                    subject,
+                    "full_control",
+                    base_severity("full_control", scope, false),
+                    namespace.clone(),
+                    Some("* * (every verb on every resource)".to_owned()),
+                    None,
+                    &h.full_control,
+                ));
+                continue;
+            }
+            if cluster_full {
+                continue;
+            }
+            for (c, hit, bindings) in granted_capabilities(h) {
+                if *scope != Scope::Cluster && cluster_kinds.contains(&c) {
+                    continue;
+                }
+                let kind = CAPABILITIES[c].kind;
+                let names_only = hit.full.is_empty();
+                let mut entries: Vec<String> = hit.full.iter().cloned().collect();
+                entries.extend(hit.named.iter().map(|e| format!("{e} (named)")));
+                let names = (!hit.names.is_empty()).then(|| hit.names.iter().cloned().collect());
+                capability_findings.push(new_finding(
+                    &rbac,
+                    subject,
+                    kind,
+                    base_severity(kind, scope, names_only),
+                    namespace.clone(),
+                    Some(entries.join(", ")),
+                    if names_only { names } else { None },
+                    &bindings,
+                ));
+            }
+        }
+    }
+
+    // What each service account can do, to weigh the kinds that reach service accounts.
+    let mut sa_worst: BTreeMap<ServiceAccountKey, Powers> = BTreeMap::new();
+    for f in &capability_findings {
+        if REACHES_SERVICE_ACCOUNTS.contains(&f.kind.as_str()) {
+            continue;
+        }
+        if let Some(rest) = f
+            .subject
+            .as_deref()
+            .and_then(|s| s.strip_prefix("ServiceAccount:"))
+            && let Some((ns, name)) = rest.split_once(':')
+        {
+            let entry = sa_worst
+                .entry((ns.to_owned(), name.to_owned()))
+                .or_insert((Severity::Info, BTreeSet::new()));
+            entry.0 = entry.0.max(f.severity);
+            entry.1.insert(f.kind.clone());
+        }
+    }
+    for f in &mut capability_findings {
+        if !REACHES_SERVICE_ACCOUNTS.contains(&f.kind.as_str()) {
+            continue;
+        }
+        let reachable: Vec<(&ServiceAccountKey, &Powers)> = sa_worst
+            .iter()
+            .filter(|((ns, _), (severity, _))| {
+                *severity >= Severity::High
+                    && f.namespace.as_deref().is_none_or(|scope| scope == ns)
+            })
+            .collect();
+        if let Some(worst) = reachable.iter().map(|(_, (s, _))| *s).max() {
+            f.severity = f.severity.max(worst);
+            let listed: Vec<String> = reachable
+                .iter()
+                .take(5)
+                .map(|((ns, name), (_, kinds))| {
+                    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+                    format!("{ns}/{name} ({})", kinds.join(", "))
+                })
+                .collect();
+            let more = reachable.len().saturating_sub(listed.len());
+            f.message.push_str(&format!(
+                "; reaches the service accounts {}{}",
+                listed.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+    }
+
+    // Broad subjects: every identity at once.
+    for f in &mut capability_findings {
+        if let Some(who) = f.subject_key.as_ref().and_then(broad)
+            && !f.platform
+        {
+            f.severity = Severity::Critical;
+            f.message = format!("{who}: {}", f.message);
+        }
+    }
+    findings.extend(capability_findings);
+
+    anonymous(&rbac, &mut findings);
+    ineffective_rules(dump, &rbac, &mut findings);
+    aggregates_into_builtin(dump, &mut findings);
+
+    // Platform marking and mounts for every subject finding.
+    for f in &mut findings {
+        let Some(subject) = f.subject_key.clone() else {
+            continue;
+        };
+        let evidence_bindings: Vec<&Binding> = bindings_of
+            .get(&subject)
+            .map(|v| {
+                v.iter()
+                    .map(|&i| &dump.bindings[i])
+                    .filter(|b| f.evidence.iter().any(|e| e.starts_with(&b.display())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(reason) = platform_reason(&subject, &evidence_bindings) {
+            f.platform = true;
+            f.platform_reason = Some(reason);
+        }
+        let (pods, nodes) = mounts.of(&subject);
+        f.pods = pods;
+        f.nodes = nodes;
+    }
+
+    let service_accounts = reach(dump, &findings, &mounts);
+    node_blast_radius(&service_accounts, &mut findings);
+
+    findings.sort_by(|a, b| {
+        (
+            a.platform,
+            std::cmp::Reverse(a.severity),
+            &a.kind,
+            &a.subject,
+            &a.namespace,
+        )
+            .cmp(&(
+                b.platform,
+                std::cmp::Reverse(b.severity),
+                &b.kind,
+                &b.subject,
+                &b.namespace,
+            ))
+    });
+    let mut summary = RbacSummary {
+        files: dump.files.len(),
+        objects: dump.objects,
+        errors: dump.errors.len(),
+        roles: dump.roles.len(),
+        bindings: dump.bindings.len(),
+        subjects: bindings_of.len(),
+        findings: findings.iter().filter(|f| !f.platform).count(),
+        platform_findings: findings.iter().filter(|f| f.platform).count(),
+        ..RbacSummary::default()
+    };
+    for f in findings.iter().filter(|f| !f.platform) {
+        *summary.by_kind.entry(f.kind.clone()).or_default() += 1;
+        *summary
+            .by_severity
+            .entry(f.severity.as_str().to_owned())
+            .or_default() += 1;
+    }
+    RbacReport {
+        findings,
+        service_accounts,
+        summary,
+    }
+}
+
+/// Capabilities whose every part is granted in this scope.
+fn granted_capabilities(h: &Held) -> Vec<(usize, PartHit, BTreeSet<usize>)> {
+    let mut out = Vec::new();
+    for (c, capability) in CAPABILITIES.iter().enumerate() {
+        let mut hit = PartHit::default();
+        let mut bindings = BTreeSet::new();
+        let all = (0..capability.parts.len()).all(|p| match h.parts.get(&(c, p)) {
+            Some((part, b)) => {
+                hit.merge(part);
+                bindings.extend(b.iter().copied());
+                true
+            }
+            None => false,
+        });
+        if all {
+            out.push((c, hit, bindings));
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_finding(
+    rbac: &Rbac<'_>,
+    subject: &Subject,
+    kind: &str,
+    severity: Severity,
+    namespace: Option<String>,
+    resource: Option<String>,
+    names: Option<Vec<String>>,
+    bindings: &BTreeSet<usize>,
+) -> InventoryFinding {
+    let place = match &namespace {
+        Some(ns) => format!("in namespace {ns}"),
+        None => "cluster-wide".to_owned(),
+    };
+    let what = match kind {
+        "full_control" => "has full control",
+        "can_read_secrets" => "can read Secrets",
+        "can_mint_tokens" => "can mint service-account tokens",
+        "exec_equivalent" => "can run commands in containers",
+        "can_create_pods" => "can create pods (and mount any service account's token)",
+        "can_impersonate" => "can impersonate",
+        "can_escalate" => "can escalate or bind roles beyond its own permissions",
+        "can_approve_csr" => "can approve certificate signing requests",
+        "webhook_control" => "can install admission webhooks (which see every request)",
+        "aggregation_control" => {
+            "can write ClusterRoles (including ones that aggregate into admin, edit or view)"
+        }
+        other => other,
+    };
+    let limited = match &names {
+        Some(n) => format!(" (only {})", n.join(", ")),
+        None => String::new(),
+    };
+    InventoryFinding {
+        kind: kind.to_owned(),
+        severity,
+        message: format!("{subject} {what} {place}{limited}"),
+        subject: Some(subject.to_string()),
+        resource,
+        namespace,
+        evidence: evidence_of(rbac, bindings),
+        names,
+        pods: Vec::new(),
+        nodes: Vec::new(),
+        platform: false,
+        platform_reason: None,
+        subject_key: Some(subject.clone()),
+    }
+}
+
+fn dangling(binding: &Binding, findings: &mut Vec<InventoryFinding>) {
+    let message = format!(
+        "{} refers to {}, which does not exist: it grants nothing now, and whatever that role \
+         holds once someone creates it",
+        binding.display(),
+        binding.role_display()
+    );
+    let subjects: Vec<Option<&Subject>> = if binding.subjects.is_empty() {
+        vec![None]
+    } else {
+        binding.subjects.iter().map(Some).collect()
+    };
+    for subject in subjects {
+        findings.push(InventoryFinding {
+            kind: "dangling_binding".to_owned(),
+            severity: Severity::Low,
+            message: message.clone(),
+            subject: subject.map(ToString::to_string),
+            subject_key: subject.cloned(),
+            resource: None,
+            namespace: binding.namespace.clone().filter(|_| !binding.cluster),
+            evidence: vec![format!("{} ({})", binding.display(), binding.origin)],
+            names: None,
+            pods: Vec::new(),
+            nodes: Vec::new(),
+            platform: false,
+            platform_reason: None,
+        });
+    }
+}
+
+/// Grants to `system:anonymous` and `system:unauthenticated`.
+fn anonymous(rbac: &Rbac<'_>, findings: &mut Vec<InventoryFinding>) {
+    for binding in rbac.bindings {
+        let Some(role) = rbac.role_of(binding) else {
+            continue;
+        };
+        for subject in binding.subjects.iter().filter(|s| is_anonymous(s)) {
+            let capable = findings.iter().any(|f| {
+                f.subject.as_deref() == Some(subject.to_string().as_str())
+                    && f.evidence.iter().any(|e| e.starts_with(&binding.display()))
+            });
+            let reads_resources = role.rules.iter().any(|r| !r.resources.is_empty());
+            let severity = if capable {
+                Severity::Critical
+            } else if reads_resources {
+                Severity::High
+            } else {
+                Severity::Low
+            };
+            let granted: Vec<String> = role.rules.iter().map(describe_rule).collect();
+            findings.push(InventoryFinding {
+                kind: "anonymous_access".to_owned(),
+                severity,
+                message: format!(
+                    "requests without credentials ({subject}) are granted {} through {}",
+                    role.display(),
+                    binding.display()
+                ),
+                subject: Some(subject.to_string()),
+                subject_key: Some(subject.clone()),
+                resource: Some(granted.join("; ")),
+                namespace: binding.namespace.clone().filter(|_| !binding.cluster),
+                evidence: vec![format!(
+                    "{} → {} ({})",
+                    binding.display(),
+                    binding.role_display(),
+                    binding.origin
+                )],
+                names: None,
+                pods: Vec::new(),
+                nodes: Vec::new(),
+                platform: false,
+                platform_reason: None,
+            });
+        }
+    }
+}
+
+fn describe_rule(rule: &PolicyRule) -> String {
+    let verbs = rule.verbs.join(",");
+    if !rule.non_resource_urls.is_empty() {
+        return format!("{verbs} {}", rule.non_resource_urls.join(","));
+    }
+    let resources = rule.resources.join(",");
+    if rule.resource_names.is_empty() {
+        format!("{verbs} {resources}")
+    } else {
+        format!("{verbs} {resources} [{}]", rule.resource_names.join(","))
+    }
+}
+
+/// Rules that look like they grant something and do not: `pods/*` (not a wildcard in RBAC),
+/// verbs or resources in capitals (matched exactly).
+fn ineffective_rules(dump: &Dump, rbac: &Rbac<'_>, findings: &mut Vec<InventoryFinding>) {
+    for role in &dump.roles {
+        let mut problems = Vec::new();
+        for rule in &role.rules {
+            for resource in &rule.resources {
+                if let Some((base, "*")) = resource.split_once('/')
+                    && base != "*"
+                {
+                    problems.push(format!(
+                        "`{resource}` matches no subresource (RBAC wildcards are `*` and `*/sub` only)"
+                    ));
+                }
+                if resource.chars().any(|c| c.is_ascii_uppercase()) {
+                    problems.push(format!(
+                        "resource `{resource}` is matched exactly, in lower case"
+                    ));
+                }
+            }
+            for verb in &rule.verbs {
+                if verb.chars().any(|c| c.is_ascii_uppercase()) {
+                    problems.push(format!("verb `{verb}` is matched exactly, in lower case"));
+                }
+            }
+        }
+        if problems.is_empty() {
+            continue;
+        }
+        let bound: Vec<&Binding> = rbac
+            .bindings
+            .iter()
+            .filter(|b| rbac.role_of(b).is_some_and(|r| std::ptr::eq(r, role)))
+            .collect();
+        let subjects: BTreeSet<&Subject> = bound.iter().flat_map(|b| b.subjects.iter()).collect();
+        let mut entries: Vec<(String, Option<Subject>)> = subjects
+            .into_iter()
+            .map(|s| (s.to_string(), Some(s.clone())))
+            .collect();
+        if entries.is_empty() {
+            entries.push((role_subject(role), None));
+        }
+        for (subject, subject_key) in entries {
+            findings.push(InventoryFinding {
+                kind: "ineffective_rule".to_owned(),
+                severity: Severity::Info,
+                message: format!("{}: {}", role.display(), problems.join("; ")),
+                subject: Some(subject),
+                subject_key,
+                resource: None,
+                namespace: role.namespace.clone(),
+                evidence: vec![format!("{} ({})", role.display(), role.origin)],
+                names: None,
+                pods: Vec::new(),
+                nodes: Vec::new(),
+                platform: false,
+                platform_reason: None,
+            });
+        }
+    }
+}
+
+fn role_subject(role: &Role) -> String {
+    match (&role.namespace, role.cluster) {
+        (Some(ns), false) => format!("Role:{ns}:{}", role.name),
+        _ => format!("ClusterRole:{}", role.name),
+    }
+}
+
+/// ClusterRoles whose rules flow into admin, edit or view and hand out secrets or exec.
+fn aggregates_into_builtin(dump: &Dump, findings: &mut Vec<InventoryFinding>) {
+    const TARGETS: &[(&str, &str)] = &[
+        ("rbac.authorization.k8s.io/aggregate-to-view", "view"),
+        ("rbac.authorization.k8s.io/aggregate-to-edit", "edit"),
+        ("rbac.authorization.k8s.io/aggregate-to-admin", "admin"),
+    ];
+    for role in dump.roles.iter().filter(|r| r.cluster) {
+        let into: Vec<&str> = TARGETS
+            .iter()
+            .filter(|(label, _)| role.labels.get(*label).is_some_and(|v| v == "true"))
+            .map(|(_, target)| *target)
+            .collect();
+        if into.is_empty() {
+            continue;
+        }
+        let hits = role_hits(role, true);
+        let dangerous: Vec<&str> = hits
+            .iter()
+            .map(|((c, _), _)| CAPABILITIES[*c].kind)
+            .filter(|k| matches!(*k, "can_read_secrets" | "exec_equivalent"))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if dangerous.is_empty() {
+            continue;
+        }
+        let default = role
+            .labels
+            .get("kubernetes.io/bootstrapping")
+            .is_some_and(|v| v == "rbac-defaults");
+        // admin and edit hold secrets and exec by design; view never does.
+        if default && !into.contains(&"view") {
+            continue;
+        }
+        findings.push(InventoryFinding {
+            kind: "aggregates_into_builtin".to_owned(),
+            severity: if into.contains(&"view") {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            message: format!(
+                "{} aggregates into {} and grants {}: everyone bound to {} gets it",
+                role.display(),
+                into.join(", "),
+                dangerous.join(", "),
+                into.join(" or ")
+            ),
+            subject: Some(role_subject(role)),
+            resource: Some(
+                role.rules
+                    .iter()
+                    .map(describe_rule)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            namespace: None,
+            evidence: vec![format!("{} ({})", role.display(), role.origin)],
+            names: None,
+            pods: Vec::new(),
+            nodes: Vec::new(),
+            platform: false,
+            platform_reason: None,
+            subject_key: None,
+        });
+    }
+}
+
+/// Service accounts with findings of their own, their pods, nodes and legacy token Secrets.
+fn reach(dump: &Dump, findings: &[InventoryFinding], mounts: &Mounts) -> Vec<ServiceAccountReach> {
+    let mut by_subject: BTreeMap<String, (Severity, BTreeSet<String>)> = BTreeMap::new();
+    for f in findings {
+        let Some(subject) = f.subject.as_deref() else {
+            continue;
+        };
+        if !subject.starts_with("ServiceAccount:")
+            || matches!(f.kind.as_str(), "dangling_binding" | "ineffective_rule")
+        {
+            continue;
+        }
+        let entry = by_subject
+            .entry(subject.to_owned())
+            .or_insert((Severity::Info, BTreeSet::new()));
+        entry.0 = entry.0.max(f.severity);
+        entry.1.insert(f.kind.clone());
+    }
+    by_subject
+        .into_iter()
+        .map(|(subject, (severity, kinds))| {
+            let (ns, name) = subject
+                .trim_start_matches("ServiceAccount:")
+                .split_once(':')
+                .unwrap_or_default();
+            let (pods, nodes) = mounts.of(&Subject::service_account(ns, name));
+            let token_secrets = dump
+                .secrets
+                .iter()
+                .filter(|s| {
+                    s.namespace == ns
+                        && s.secret_type == "kubernetes.io/service-account-token"
+                        && s.service_account.as_deref() == Some(name)
+                })
+                .map(|s| format!("{}/{}", s.namespace, s.name))
+                .collect();
+            ServiceAccountReach {
+                subject,
+                severity,
+                kinds: kinds.into_iter().collect(),
+                pods,
+                nodes,
+                token_secrets,
+            }
+        })
+        .collect()
+}
+
+/// Per node: the dangerous service-account tokens a compromise of it yields.
+fn node_blast_radius(
+    service_accounts: &[ServiceAccountReach],
+    findings: &mut Vec<InventoryFinding>,
+) {
+    let mut per_node: BTreeMap<&str, Vec<&ServiceAccountReach>> = BTreeMap::new();
+    for sa in service_accounts
+        .iter()
+        .filter(|sa| sa.severity >= Severity::High)
+    {
+        for node in &sa.nodes {
+            per_node.entry(node).or_default().push(sa);
+        }
+    }
+    for (node, accounts) in per_node {
+        let severity = accounts
+            .iter()
+            .map(|a| a.severity)
+            .max()
+            .unwrap_or(Severity::High);
+        let listed: Vec<String> = accounts
+            .iter()
+            .map(|a| format!("{} ({})", a.subject, a.kinds.join(", ")))
+            .collect();
+        let mut pods: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| a.pods.iter().cloned())
+            .collect();
+        pods.sort();
+        findings.push(InventoryFinding {
+            kind: "node_blast_radius".to_owned(),
+            severity,
+            message: format!(
+                "whoever compromises node {node} gets the tokens of {}",
+                listed.join(", ")
+            ),
+            subject: Some(format!("Node:{node}")),
+            resource: None,
+            namespace: None,
+            evidence: accounts.iter().map(|a| a.subject.clone()).collect(),
+            names: None,
+            pods,
+            nodes: vec![node.to_owned()],
+            platform: false,
+            platform_reason: None,
+            subject_key: None,
+        });
+    }
+}

@@ -380,6 +380,8 @@ fn base_severity(kind: &str, scope: &Scope, names_only: bool) -> Severity {
 pub struct RbacReport {
     pub findings: Vec<InventoryFinding>,
     pub service_accounts: Vec<ServiceAccountReach>,
+    /// Every subject recognised as a platform identity, with the reason.
+    pub platform_identities: Vec<PlatformIdentity>,
     pub summary: RbacSummary,
 }
 
@@ -388,12 +390,25 @@ pub struct RbacReport {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceAccountReach {
     pub subject: String,
-    pub severity: Severity,
+    /// The worst of what it can do; none when nothing dangerous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
     pub kinds: Vec<String>,
     pub pods: Vec<String>,
     pub nodes: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_secrets: Vec<String>,
+    /// A platform identity (every finding about it is a platform finding).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub platform: bool,
+}
+
+/// A subject that belongs to the platform (control plane, default RBAC, add-ons).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PlatformIdentity {
+    pub subject: String,
+    pub reason: String,
+    pub bindings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -714,9 +729,22 @@ pub fn assess(dump: &Dump) -> RbacReport {
             .entry(f.severity.as_str().to_owned())
             .or_default() += 1;
     }
+    let mut platform_identities: Vec<PlatformIdentity> = bindings_of
+        .iter()
+        .filter_map(|(subject, indices)| {
+            let bindings: Vec<&Binding> = indices.iter().map(|&i| &dump.bindings[i]).collect();
+            platform_reason(subject, &bindings).map(|reason| PlatformIdentity {
+                subject: subject.to_string(),
+                reason,
+                bindings: bindings.iter().map(|b| b.display()).collect(),
+            })
+        })
+        .collect();
+    platform_identities.sort_by(|a, b| a.subject.cmp(&b.subject));
     RbacReport {
         findings,
         service_accounts,
+        platform_identities,
         summary,
     }
 }
@@ -794,33 +822,39 @@ fn new_finding(
 }
 
 fn dangling(binding: &Binding, findings: &mut Vec<InventoryFinding>) {
-    let message = format!(
-        "{} refers to {}, which does not exist: it grants nothing now, and whatever that role \
-         holds once someone creates it",
-        binding.display(),
-        binding.role_display()
-    );
-    let subjects: Vec<Option<&Subject>> = if binding.subjects.is_empty() {
-        vec![None]
-    } else {
-        binding.subjects.iter().map(Some).collect()
-    };
-    for subject in subjects {
-        findings.push(InventoryFinding {
-            kind: "dangling_binding".to_owned(),
-            severity: Severity::Low,
-            message: message.clone(),
-            subject: subject.map(ToString::to_string),
-            subject_key: subject.cloned(),
-            resource: None,
-            namespace: binding.namespace.clone().filter(|_| !binding.cluster),
-            evidence: vec![format!("{} ({})", binding.display(), binding.origin)],
-            names: None,
-            pods: Vec::new(),
-            nodes: Vec::new(),
-            platform: false,
-            platform_reason: None,
-        });
+    let subjects: Vec<String> = binding.subjects.iter().map(ToString::to_string).collect();
+    findings.push(InventoryFinding {
+        kind: "dangling_binding".to_owned(),
+        severity: Severity::Low,
+        message: format!(
+            "{} (for {}) refers to {}, which does not exist: it grants nothing now, and whatever \
+             that role holds as soon as someone creates it",
+            binding.display(),
+            if subjects.is_empty() {
+                "no subject".to_owned()
+            } else {
+                subjects.join(", ")
+            },
+            binding.role_display()
+        ),
+        subject: Some(binding_subject(binding)),
+        subject_key: None,
+        resource: None,
+        namespace: binding.namespace.clone().filter(|_| !binding.cluster),
+        evidence: vec![format!("{} ({})", binding.display(), binding.origin)],
+        names: None,
+        pods: Vec::new(),
+        nodes: Vec::new(),
+        platform: false,
+        platform_reason: None,
+    });
+}
+
+/// `RoleBinding:NS:NAME` or `ClusterRoleBinding:NAME`, for findings about the binding itself.
+fn binding_subject(binding: &Binding) -> String {
+    match (&binding.namespace, binding.cluster) {
+        (Some(ns), false) => format!("RoleBinding:{ns}:{}", binding.name),
+        _ => format!("ClusterRoleBinding:{}", binding.name),
     }
 }
 
@@ -919,31 +953,33 @@ fn ineffective_rules(dump: &Dump, rbac: &Rbac<'_>, findings: &mut Vec<InventoryF
             .iter()
             .filter(|b| rbac.role_of(b).is_some_and(|r| std::ptr::eq(r, role)))
             .collect();
-        let subjects: BTreeSet<&Subject> = bound.iter().flat_map(|b| b.subjects.iter()).collect();
-        let mut entries: Vec<(String, Option<Subject>)> = subjects
-            .into_iter()
-            .map(|s| (s.to_string(), Some(s.clone())))
+        let subjects: BTreeSet<String> = bound
+            .iter()
+            .flat_map(|b| b.subjects.iter().map(ToString::to_string))
             .collect();
-        if entries.is_empty() {
-            entries.push((role_subject(role), None));
-        }
-        for (subject, subject_key) in entries {
-            findings.push(InventoryFinding {
-                kind: "ineffective_rule".to_owned(),
-                severity: Severity::Info,
-                message: format!("{}: {}", role.display(), problems.join("; ")),
-                subject: Some(subject),
-                subject_key,
-                resource: None,
-                namespace: role.namespace.clone(),
-                evidence: vec![format!("{} ({})", role.display(), role.origin)],
-                names: None,
-                pods: Vec::new(),
-                nodes: Vec::new(),
-                platform: false,
-                platform_reason: None,
-            });
-        }
+        let held_by = if subjects.is_empty() {
+            "bound to nobody".to_owned()
+        } else {
+            format!(
+                "held by {}",
+                subjects.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+        findings.push(InventoryFinding {
+            kind: "ineffective_rule".to_owned(),
+            severity: Severity::Info,
+            message: format!("{} ({held_by}): {}", role.display(), problems.join("; ")),
+            subject: Some(role_subject(role)),
+            subject_key: None,
+            resource: None,
+            namespace: role.namespace.clone(),
+            evidence: vec![format!("{} ({})", role.display(), role.origin)],
+            names: None,
+            pods: Vec::new(),
+            nodes: Vec::new(),
+            platform: false,
+            platform_reason: None,
+        });
     }
 }
 
@@ -1026,6 +1062,7 @@ fn aggregates_into_builtin(dump: &Dump, findings: &mut Vec<InventoryFinding>) {
 /// Service accounts with findings of their own, their pods, nodes and legacy token Secrets.
 fn reach(dump: &Dump, findings: &[InventoryFinding], mounts: &Mounts) -> Vec<ServiceAccountReach> {
     let mut by_subject: BTreeMap<String, (Severity, BTreeSet<String>)> = BTreeMap::new();
+    let mut platform: HashMap<String, bool> = HashMap::new();
     for f in findings {
         let Some(subject) = f.subject.as_deref() else {
             continue;
@@ -1040,32 +1077,51 @@ fn reach(dump: &Dump, findings: &[InventoryFinding], mounts: &Mounts) -> Vec<Ser
             .or_insert((Severity::Info, BTreeSet::new()));
         entry.0 = entry.0.max(f.severity);
         entry.1.insert(f.kind.clone());
+        *platform.entry(subject.to_owned()).or_insert(true) &= f.platform;
     }
-    by_subject
+    // Every service account: declared, bound, or used by a pod.
+    let mut accounts: BTreeSet<(String, String)> = dump
+        .service_accounts
+        .iter()
+        .map(|sa| (sa.namespace.clone(), sa.name.clone()))
+        .collect();
+    accounts.extend(mounts.pods.keys().cloned());
+    for binding in &dump.bindings {
+        for subject in &binding.subjects {
+            if let (SubjectKind::ServiceAccount, Some(ns)) = (subject.kind, &subject.namespace) {
+                accounts.insert((ns.clone(), subject.name.clone()));
+            }
+        }
+    }
+    let mut token_secrets: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for secret in &dump.secrets {
+        if secret.secret_type == "kubernetes.io/service-account-token"
+            && let Some(account) = &secret.service_account
+        {
+            token_secrets
+                .entry((secret.namespace.clone(), account.clone()))
+                .or_default()
+                .push(format!("{}/{}", secret.namespace, secret.name));
+        }
+    }
+    accounts
         .into_iter()
-        .map(|(subject, (severity, kinds))| {
-            let (ns, name) = subject
-                .trim_start_matches("ServiceAccount:")
-                .split_once(':')
-                .unwrap_or_default();
-            let (pods, nodes) = mounts.of(&Subject::service_account(ns, name));
-            let token_secrets = dump
-                .secrets
-                .iter()
-                .filter(|s| {
-                    s.namespace == ns
-                        && s.secret_type == "kubernetes.io/service-account-token"
-                        && s.service_account.as_deref() == Some(name)
-                })
-                .map(|s| format!("{}/{}", s.namespace, s.name))
-                .collect();
+        .map(|(ns, name)| {
+            let subject = Subject::service_account(&ns, &name);
+            let (pods, nodes) = mounts.of(&subject);
+            let display = subject.to_string();
+            let (severity, kinds) = match by_subject.remove(&display) {
+                Some((severity, kinds)) => (Some(severity), kinds.into_iter().collect()),
+                None => (None, Vec::new()),
+            };
             ServiceAccountReach {
-                subject,
+                platform: platform.get(&display).copied().unwrap_or(false),
+                subject: display,
                 severity,
-                kinds: kinds.into_iter().collect(),
+                kinds,
                 pods,
                 nodes,
-                token_secrets,
+                token_secrets: token_secrets.remove(&(ns, name)).unwrap_or_default(),
             }
         })
         .collect()
@@ -1079,7 +1135,7 @@ fn node_blast_radius(
     let mut per_node: BTreeMap<&str, Vec<&ServiceAccountReach>> = BTreeMap::new();
     for sa in service_accounts
         .iter()
-        .filter(|sa| sa.severity >= Severity::High)
+        .filter(|sa| sa.severity >= Some(Severity::High))
     {
         for node in &sa.nodes {
             per_node.entry(node).or_default().push(sa);
@@ -1088,7 +1144,7 @@ fn node_blast_radius(
     for (node, accounts) in per_node {
         let severity = accounts
             .iter()
-            .map(|a| a.severity)
+            .filter_map(|a| a.severity)
             .max()
             .unwrap_or(Severity::High);
         let listed: Vec<String> = accounts

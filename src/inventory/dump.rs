@@ -459,11 +459,19 @@ fn reject(dump: &mut Dump, origin: &Origin, message: &str) {
 }
 
 fn add_object(dump: &mut Dump, object: Object, origin: Origin) {
+    let errors = dump.errors.len();
+    add_kind(dump, object, origin);
+    // Counted when used whole; a rejected object is counted with the errors.
+    if dump.errors.len() == errors {
+        dump.objects += 1;
+    }
+}
+
+fn add_kind(dump: &mut Dump, object: Object, origin: Origin) {
     let Some(kind) = object.kind.as_deref() else {
         reject(dump, &origin, "no `kind`");
         return;
     };
-    dump.objects += 1;
     let meta = object.metadata;
     let name = meta.name.clone().unwrap_or_default();
     let namespaced = |dump: &mut Dump| -> Option<String> {

@@ -25,6 +25,7 @@ pub fn write_rbac<W: Write + ?Sized>(
                 findings: &'a [&'a InventoryFinding],
                 platform_findings: &'a [&'a InventoryFinding],
                 service_accounts: &'a [super::assess::ServiceAccountReach],
+                platform_identities: &'a [super::assess::PlatformIdentity],
                 summary: &'a super::assess::RbacSummary,
             }
             serde_json::to_writer_pretty(
@@ -33,6 +34,7 @@ pub fn write_rbac<W: Write + ?Sized>(
                     findings: &findings,
                     platform_findings: &platform,
                     service_accounts: &report.service_accounts,
+                    platform_identities: &report.platform_identities,
                     summary: &report.summary,
                 },
             )?;
@@ -47,7 +49,12 @@ pub fn write_rbac<W: Write + ?Sized>(
             )?;
             writeln!(out)?;
             finding_table(out, &findings)?;
-            if !report.service_accounts.is_empty() {
+            let dangerous: Vec<_> = report
+                .service_accounts
+                .iter()
+                .filter(|sa| !sa.platform && sa.severity >= Some(crate::findings::Severity::Medium))
+                .collect();
+            if !dangerous.is_empty() {
                 writeln!(out)?;
                 writeln!(
                     out,
@@ -58,11 +65,11 @@ pub fn write_rbac<W: Write + ?Sized>(
                     "{:<8} {:<50} {:<30} PODS",
                     "SEVERITY", "SERVICE ACCOUNT", "NODES"
                 )?;
-                for sa in &report.service_accounts {
+                for sa in dangerous {
                     writeln!(
                         out,
                         "{:<8} {:<50} {:<30} {}",
-                        sa.severity.as_str(),
+                        sa.severity.map_or("-", |s| s.as_str()),
                         printable(&sa.subject),
                         printable(&or_dash(&sa.nodes.join(","))),
                         printable(&or_dash(&sa.pods.join(",")))

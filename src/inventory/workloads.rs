@@ -381,9 +381,11 @@ fn legacy_tokens(dump: &Dump, rbac: &RbacReport, findings: &mut Vec<WorkloadFind
             .service_accounts
             .iter()
             .find(|sa| sa.subject == subject);
-        let (severity, powers) = match reach {
+        let (severity, powers) = match reach.filter(|sa| sa.severity.is_some()) {
             Some(sa) => (
-                sa.severity.max(Severity::Medium),
+                sa.severity
+                    .unwrap_or(Severity::Medium)
+                    .max(Severity::Medium),
                 format!("; the account {}", sa.kinds.join(", ")),
             ),
             None => (Severity::Medium, String::new()),

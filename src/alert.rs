@@ -96,6 +96,9 @@ pub struct Alert {
     /// Evidence entries left out of a large correlation (the first and last are kept).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub evidence_omitted: u64,
+    /// What the credential opens, from `hunt --inventory`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blast_radius: Option<crate::inventory::blast::BlastRadius>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -407,6 +410,7 @@ impl Alert {
                 audit_id: own(e.audit_id.as_deref()),
             }],
             evidence_omitted: 0,
+            blast_radius: None,
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct AlertStore {
     runs: Vec<Run>,
     /// Alerts per rule index (correlations after the rules).
     pub by_rule: BTreeMap<u32, u64>,
+    /// Alerts per level, as written (an inventory may raise a rule's level).
+    pub by_level: BTreeMap<String, u64>,
     pub spilled: u64,
     /// Set when a run could not be written; alerts then stay in memory.
     pub spill_error: Option<io::Error>,
@@ -43,12 +45,14 @@ impl AlertStore {
             file: None,
             runs: Vec::new(),
             by_rule: BTreeMap::new(),
+            by_level: BTreeMap::new(),
             spilled: 0,
             spill_error: None,
         }
     }
 
     pub fn push(&mut self, key: SortKey, alert: &Alert) {
+        *self.by_level.entry(alert.rule.level.clone()).or_default() += 1;
         self.push_item(key, alert);
     }
 

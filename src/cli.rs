@@ -354,6 +354,11 @@ struct HuntArgs {
     /// credentials become exposure `exposed`, naming the credential types.
     #[arg(long, value_name = "FILE")]
     scan: Option<PathBuf>,
+    /// An RBAC dump (as for `inventory rbac`): reads of legacy token Secrets, token requests and
+    /// exec into pods whose service account has dangerous permissions carry a `blast_radius`
+    /// and rise one level. Repeat for several files.
+    #[arg(long, value_name = "DUMP")]
+    inventory: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -883,6 +888,13 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
                 path,
             )?)),
             None => None,
+        },
+        inventory: if args.inventory.is_empty() {
+            None
+        } else {
+            Some(std::sync::Arc::new(
+                crate::inventory::blast::BlastIndex::load(&args.inventory)?,
+            ))
         },
         ..HuntOptions::default()
     };

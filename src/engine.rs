@@ -42,6 +42,9 @@ pub struct HuntOptions {
     /// What `credwatch scan` found in container logs: log reads of those containers are
     /// `exposed` (`hunt --scan`).
     pub scan: Option<std::sync::Arc<crate::scan::exposure::ScanIndex>>,
+    /// An RBAC inventory: alerts on credentials of powerful service accounts carry their
+    /// blast radius and rise a level (`hunt --inventory`).
+    pub inventory: Option<std::sync::Arc<crate::inventory::blast::BlastIndex>>,
 }
 
 impl Default for HuntOptions {
@@ -53,6 +56,7 @@ impl Default for HuntOptions {
             max_groups: 100_000,
             alert_memory: 16 << 20,
             scan: None,
+            inventory: None,
         }
     }
 }
@@ -76,6 +80,7 @@ struct Hunter<'r> {
     rules: &'r RuleSet,
     redactor: &'r Redactor,
     scan: Option<&'r crate::scan::exposure::ScanIndex>,
+    inventory: Option<&'r crate::inventory::blast::BlastIndex>,
     min_level: Level,
     store: AlertStore,
     /// Per correlation, the hits of its rules, by time.
@@ -103,6 +108,57 @@ fn field_text(view: &EventView<'_, '_>, field: &FieldRef) -> Option<String> {
     out
 }
 
+impl Hunter<'_> {
+    /// With an inventory, a request no rule flagged still alerts when it reached the token of a
+    /// service account with high or critical permissions (a plain `kubectl get secret` of a
+    /// legacy token Secret, a token minted, an exec into the pod that mounts it).
+    fn inventory_alert(
+        &mut self,
+        inventory: &crate::inventory::blast::BlastIndex,
+        input: u32,
+        d: &Decoded<'_, '_>,
+    ) {
+        let object = d.event.object_ref.as_ref();
+        let resource = object.and_then(|o| o.resource.as_deref());
+        if !matches!(
+            resource,
+            Some("secrets" | "serviceaccounts" | "pods" | "nodes")
+        ) {
+            return;
+        }
+        let meta = crate::inventory::blast::reach_rule();
+        let mut alert = Alert::from_event(meta, d, self.redactor);
+        let Some(radius) = inventory.radius_of(&alert) else {
+            return;
+        };
+        if radius.severity < crate::findings::Severity::High
+            || !matches!(alert.exposure.verdict.as_str(), "exposed" | "possible")
+        {
+            return;
+        }
+        let level = if radius.severity == crate::findings::Severity::Critical {
+            Level::High
+        } else {
+            Level::Medium
+        };
+        if level < self.min_level {
+            return;
+        }
+        alert.rule.level = level.as_str().to_owned();
+        alert.blast_radius = Some(radius);
+        let (time, _) = time_key(d);
+        let key = SortKey {
+            time,
+            input,
+            line: d.origin.line,
+            item: d.origin.item.unwrap_or(0),
+            // After every rule and correlation: one id for the inventory's own alerts.
+            rule: u32::MAX,
+        };
+        self.store.push(key, &alert);
+    }
+}
+
 impl Handler for Hunter<'_> {
     fn event(&mut self, input: u32, d: &Decoded<'_, '_>) {
         let view = EventView::new(d);
@@ -118,6 +174,9 @@ impl Handler for Hunter<'_> {
             }
         });
         if n == 0 {
+            if let Some(inventory) = self.inventory {
+                self.inventory_alert(inventory, input, d);
+            }
             return;
         }
         let (time, _) = time_key(d);
@@ -137,16 +196,29 @@ impl Handler for Hunter<'_> {
                 if let Some(scan) = self.scan {
                     scan.refine(&mut alert);
                 }
+                if let Some(inventory) = self.inventory {
+                    inventory.refine(&mut alert);
+                }
                 alert
             });
             let mut alert = base.clone();
             alert.rule = AlertRule::from_meta(meta);
+            crate::inventory::blast::raise_level(&mut alert);
             alert
         };
+        let mut emitted = false;
         for &i in matched[..n].iter().chain(&extra) {
             self.matches_by_rule[i] += 1;
             let rule = &self.rules.rules[i];
-            if rule.emits && rule.meta.level >= self.min_level {
+            emitted |= rule.emits;
+            if !rule.emits {
+            } else if self.inventory.is_some() {
+                // The inventory may raise the level: decide on the alert's own.
+                let alert = alert_for(&rule.meta);
+                if Level::parse(&alert.rule.level).is_some_and(|l| l >= self.min_level) {
+                    self.store.push(key(i), &alert);
+                }
+            } else if rule.meta.level >= self.min_level {
                 self.store.push(key(i), &alert_for(&rule.meta));
             }
             for &(c, position) in &rule.correlations {
@@ -172,6 +244,10 @@ impl Handler for Hunter<'_> {
                     },
                 );
             }
+        }
+        // Matched only rules that feed correlations: the inventory may still have its say.
+        if !emitted && let Some(inventory) = self.inventory {
+            self.inventory_alert(inventory, input, d);
         }
     }
 }
@@ -220,6 +296,7 @@ pub fn hunt<W: Write + Send>(
             rules,
             redactor,
             scan: options.scan.as_deref(),
+            inventory: options.inventory.as_deref(),
             min_level: options.min_level,
             store: AlertStore::new(options.alert_memory),
             hits: (0..rules.correlations.len())
@@ -230,7 +307,12 @@ pub fn hunt<W: Write + Send>(
         })
         .collect();
     // `--strict` validates every record, so nothing may be passed over unread.
-    let use_prefilter = options.prefilter && !ingest_options.strict && rules.prefilter.enabled();
+    // The inventory's own alert (a token of a powerful account reached) looks at records no rule
+    // asks for: the rules' prefilter cannot speak for it.
+    let use_prefilter = options.prefilter
+        && !ingest_options.strict
+        && options.inventory.is_none()
+        && rules.prefilter.enabled();
     let prefilter = if use_prefilter {
         let sample = sample_records(paths);
         rules
@@ -256,6 +338,9 @@ pub fn hunt<W: Write + Send>(
             (_, false) => "off (--no-prefilter)".to_owned(),
             (Some(why), true) => format!("off: {why}"),
             (None, true) if ingest_options.strict => "off (--strict reads every record)".to_owned(),
+            (None, true) if options.inventory.is_some() => {
+                "off (--inventory looks at every record)".to_owned()
+            }
             (None, true) => format!("on ({} anchor literals)", prefilter.literals.len()),
         },
         prefilter_anchors: if use_prefilter {
@@ -298,17 +383,18 @@ pub fn hunt<W: Write + Send>(
     stores.push(corr_store);
     for store in &stores {
         for (&rule, &n) in &store.by_rule {
-            let meta = if (rule as usize) < rules.rules.len() {
-                &rules.rules[rule as usize].meta
-            } else {
-                &rules.correlations[rule as usize - rules.rules.len()].meta
+            let meta = match rule as usize {
+                r if r < rules.rules.len() => &rules.rules[r].meta,
+                r => match rules.correlations.get(r - rules.rules.len()) {
+                    Some(correlation) => &correlation.meta,
+                    None => crate::inventory::blast::reach_rule(),
+                },
             };
             *stats.alerts_by_rule.entry(meta.title.clone()).or_default() += n;
-            *stats
-                .alerts_by_level
-                .entry(meta.level.as_str().to_owned())
-                .or_default() += n;
             stats.alerts += n;
+        }
+        for (level, &n) in &store.by_level {
+            *stats.alerts_by_level.entry(level.clone()).or_default() += n;
         }
         stats.alerts_spilled += store.spilled;
         if let Some(e) = &store.spill_error {
@@ -508,8 +594,11 @@ fn correlate(
         group.add(hit);
         if fires(corr, group) {
             let events = group.clear();
-            if corr.meta.level >= options.min_level
+            // The inventory may raise a correlation's level: decide on the alert's own then.
+            let could_pass = corr.meta.level >= options.min_level || options.inventory.is_some();
+            if could_pass
                 && let Some(alert) = correlation_alert(rules, c, &events)
+                && Level::parse(&alert.rule.level).is_some_and(|l| l >= options.min_level)
             {
                 let key = SortKey {
                     rule: (rules.rules.len() + c) as u32,
@@ -590,6 +679,14 @@ fn correlation_alert(rules: &RuleSet, c: usize, events: &[CorrHit]) -> Option<Al
     {
         alert.exposure = e.clone();
     }
+    // The worst blast radius in the window (events the request was refused for do not count).
+    alert.blast_radius = events
+        .iter()
+        .filter(|h| h.alert.exposure.verdict != "attempted")
+        .filter_map(|h| h.alert.blast_radius.as_ref())
+        .max_by_key(|b| b.severity)
+        .cloned();
+    crate::inventory::blast::raise_level(&mut alert);
     let evidence: Vec<Evidence> = events
         .iter()
         .flat_map(|h| h.alert.evidence.iter().cloned())

@@ -562,3 +562,149 @@ fn bad_input_is_named_counted_and_skipped() {
         run.stderr
     );
 }
+
+/// (rule id prefix or title, target name, level, blast radius account) of each alert.
+fn hunt_alerts(
+    args: &[&str],
+    dir: &std::path::Path,
+) -> Vec<(String, String, String, Option<String>)> {
+    let run = common::credwatch(args, None, dir);
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    run.stdout
+        .lines()
+        .map(|line| {
+            let alert: Value = serde_json::from_str(line).expect("an alert per line");
+            (
+                alert["rule"]["title"].as_str().expect("title").to_owned(),
+                alert["target"]["name"].as_str().unwrap_or("").to_owned(),
+                alert["rule"]["level"].as_str().expect("level").to_owned(),
+                alert["blast_radius"]["service_account"]
+                    .as_str()
+                    .map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hunt_weighs_alerts_by_the_inventory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let log = "tests/fixtures/inventory/audit-blast.jsonl";
+    let kubeadm = "tests/fixtures/inventory/kubeadm";
+    let plain = hunt_alerts(&["hunt", log, "--format", "jsonl"], dir.path());
+    let weighed = hunt_alerts(
+        &["hunt", log, "--format", "jsonl", "--inventory", kubeadm],
+        dir.path(),
+    );
+    assert!(plain.iter().all(|a| a.3.is_none()), "{plain:#?}");
+    let find = |alerts: &[(String, String, String, Option<String>)], title: &str, name: &str| {
+        alerts
+            .iter()
+            .find(|a| a.0 == title && a.1 == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{title} on {name} in {alerts:#?}"))
+    };
+    let controller = "argocd-application-controller";
+    let runner_pod = "gitlab-runner-6d4b8c5f9-x2k9p";
+    // (title, target, level without, level with, account)
+    let cases = [
+        (
+            "Service-account token minted",
+            controller,
+            "medium",
+            "high",
+            "ServiceAccount:argocd:argocd-application-controller",
+        ),
+        (
+            "Token minted for a privileged service account or for a long lifetime",
+            controller,
+            "high",
+            "critical",
+            "ServiceAccount:argocd:argocd-application-controller",
+        ),
+        (
+            "Potential Remote Command Execution In Pod Container",
+            runner_pod,
+            "medium",
+            "high",
+            "ServiceAccount:ci:gitlab-runner",
+        ),
+        // Refused: the account is named, the level stays.
+        (
+            "Secret read denied",
+            "gitlab-runner-token",
+            "low",
+            "low",
+            "ServiceAccount:ci:gitlab-runner",
+        ),
+    ];
+    for (title, name, before, after, account) in cases {
+        assert_eq!(
+            find(&plain, title, name).2,
+            before,
+            "{title} without --inventory"
+        );
+        let with = find(&weighed, title, name);
+        assert_eq!(with.2, after, "{title} with --inventory");
+        assert_eq!(with.3.as_deref(), Some(account), "{title}");
+    }
+    // A plain read of the runner's legacy token Secret: no rule flags it, the inventory does.
+    assert!(
+        !plain
+            .iter()
+            .any(|a| a.1 == "gitlab-runner-token" && a.2 == "high")
+    );
+    let reached = find(
+        &weighed,
+        "Token of a powerful service account reached",
+        "gitlab-runner-token",
+    );
+    assert_eq!(reached.2, "high");
+    assert_eq!(
+        reached.3.as_deref(),
+        Some("ServiceAccount:ci:gitlab-runner")
+    );
+    // web-tls is no token: nothing changes for it.
+    assert!(!weighed.iter().any(|a| a.1 == "web-tls" && a.3.is_some()));
+    // --level applies to the raised level.
+    let high = hunt_alerts(
+        &[
+            "hunt",
+            log,
+            "--format",
+            "jsonl",
+            "--inventory",
+            kubeadm,
+            "--level",
+            "high",
+        ],
+        dir.path(),
+    );
+    assert_eq!(
+        high.len(),
+        weighed
+            .iter()
+            .filter(|a| a.2 == "high" || a.2 == "critical")
+            .count()
+    );
+    assert!(high.iter().any(|a| a.0 == "Service-account token minted"));
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "kind: Role\nmetadata: [oops\n").expect("write");
+    let run = common::credwatch(
+        &["hunt", log, "--inventory", &bad.display().to_string()],
+        None,
+        dir.path(),
+    );
+    assert_eq!(
+        run.code, 1,
+        "a broken inventory stops the hunt: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--inventory:") && run.stderr.contains("bad.yaml:"),
+        "{}",
+        run.stderr
+    );
+}

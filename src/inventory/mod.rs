@@ -6,6 +6,7 @@
 //! bindings with the API server's semantics; [`assess`] turns grants into findings per subject.
 
 pub mod assess;
+pub mod blast;
 pub mod docker;
 pub mod dump;
 pub mod rbac;

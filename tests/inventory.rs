@@ -708,3 +708,62 @@ fn hunt_weighs_alerts_by_the_inventory() {
         run.stderr
     );
 }
+
+#[test]
+fn command_line_goldens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let kubeadm = "tests/fixtures/inventory/kubeadm";
+    let d = "tests/fixtures/inventory/docker";
+    let runs: [(&str, Vec<String>); 4] = [
+        (
+            "inventory-rbac.txt",
+            vec!["inventory".into(), "rbac".into(), kubeadm.into()],
+        ),
+        (
+            "inventory-who-can.txt",
+            [
+                "inventory",
+                "who-can",
+                "get",
+                "secrets",
+                "-n",
+                "payments",
+                kubeadm,
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        (
+            "inventory-workloads.jsonl",
+            ["inventory", "workloads", kubeadm, "--format", "jsonl"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        (
+            "inventory-docker.txt",
+            [
+                "daemon-insecure.json",
+                "docker.service",
+                "override.conf",
+                "ps-dockerd.txt",
+                "inspect.json",
+            ]
+            .iter()
+            .map(|f| format!("{d}/{f}"))
+            .fold(
+                vec!["inventory".to_owned(), "docker".to_owned()],
+                |mut v, f| {
+                    v.push(f);
+                    v
+                },
+            ),
+        ),
+    ];
+    for (golden, args) in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = common::credwatch(&args, None, dir.path());
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        common::golden(golden, &run.stdout);
+    }
+}

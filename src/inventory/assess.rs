@@ -247,11 +247,10 @@ fn role_hits(role: &Role, cluster: bool) -> RoleHits {
                             Match::No => {}
                         }
                     }
-                    let entry = request.describe();
                     if full {
-                        hit.full.insert(entry);
+                        hit.full.insert(request.describe());
                     } else if !names.is_empty() {
-                        hit.named.insert(entry);
+                        hit.named.insert(request.describe());
                         hit.names.extend(names);
                     }
                 }

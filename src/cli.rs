@@ -89,6 +89,10 @@ struct InventoryDockerArgs {
     /// output.
     #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
+    /// The files are one host's: combine their daemon settings (daemon.json and the unit's
+    /// flags) as dockerd does, instead of judging each file alone.
+    #[arg(long)]
+    one_host: bool,
     #[command(flatten)]
     report: ReportArgs,
 }
@@ -712,9 +716,14 @@ fn load_dumps(paths: &[PathBuf]) -> crate::inventory::dump::Dump {
 }
 
 fn dump_summary(dump: &crate::inventory::dump::Dump) {
+    let twice = if dump.duplicates > 0 {
+        format!(", {} given twice (read once)", dump.duplicates)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         io::stderr(),
-        "read {} objects from {} file(s), {} rejected",
+        "read {} objects from {} file(s), {} rejected{twice}",
         dump.objects,
         dump.files.len(),
         dump.errors.len()
@@ -755,7 +764,7 @@ fn inventory_workloads(args: InventoryRbacArgs) -> anyhow::Result<ExitCode> {
 
 fn inventory_docker(args: InventoryDockerArgs) -> anyhow::Result<ExitCode> {
     use crate::inventory::docker;
-    let report = docker::report(&args.files);
+    let report = docker::report(&args.files, args.one_host);
     let mut stderr = io::stderr().lock();
     for error in &report.errors {
         let _ = writeln!(stderr, "credwatch: {}", crate::text::printable(error));
@@ -865,6 +874,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+use crate::inventory::blast::BlastIndexError;
+
 fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let set = load_rules(&args.rules)?;
     if set.is_empty() {
@@ -892,9 +903,20 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
         inventory: if args.inventory.is_empty() {
             None
         } else {
-            Some(std::sync::Arc::new(
-                crate::inventory::blast::BlastIndex::load(&args.inventory)?,
-            ))
+            let loaded = crate::inventory::blast::BlastIndex::load(&args.inventory);
+            // Unreadable objects are named whether or not the rest could be used.
+            let unreadable = match &loaded {
+                Ok((_, errors)) | Err(BlastIndexError::Empty { errors }) => errors,
+            };
+            let mut stderr = io::stderr().lock();
+            for error in unreadable {
+                let _ = writeln!(
+                    stderr,
+                    "credwatch: --inventory: {}",
+                    crate::text::printable(&error.to_string())
+                );
+            }
+            Some(std::sync::Arc::new(loaded?.0))
         },
         ..HuntOptions::default()
     };

@@ -121,10 +121,15 @@ fn check_finding(findings: &[InventoryFinding], e: &Value) -> Option<String> {
     let namespace = text(e, "namespace");
     let absent = e.get("absent").and_then(Value::as_bool).unwrap_or(false);
     let same = |f: &&InventoryFinding| f.kind == kind && f.subject.as_deref() == Some(subject);
-    // No namespace: cluster-wide.
-    let present = findings
-        .iter()
-        .any(|f| same(&f) && f.namespace.as_deref() == namespace);
+    // No namespace: cluster-wide. `severity` and `platform`, when given, must match too.
+    let severity = text(e, "severity");
+    let platform = e.get("platform").and_then(Value::as_bool);
+    let present = findings.iter().any(|f| {
+        same(&f)
+            && f.namespace.as_deref() == namespace
+            && severity.is_none_or(|s| f.severity.as_str() == s)
+            && platform.is_none_or(|p| f.platform == p)
+    });
     if present == absent {
         let of_subject: Vec<String> = findings
             .iter()
@@ -158,6 +163,7 @@ fn rbac_resolution_case_table() {
             &Arc::from("case.yaml"),
             text(case, "objects").expect("objects"),
         );
+        dump.finish();
         if !dump.errors.is_empty() {
             failures.push(format!("line {line}: {name}: objects: {:?}", dump.errors));
             continue;
@@ -303,7 +309,7 @@ fn docker_fixtures_as_expected() {
         "inspect.json",
     ];
     for file in files {
-        let report = credwatch::inventory::docker::report(&[dir.join(file)]);
+        let report = credwatch::inventory::docker::report(&[dir.join(file)], false);
         assert!(report.errors.is_empty(), "{file}: {:?}", report.errors);
         // Each expected finding once; nothing else but the informational "not logged" note.
         let mut unmatched: Vec<_> = report
@@ -766,4 +772,179 @@ fn command_line_goldens() {
         assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
         common::golden(golden, &run.stdout);
     }
+}
+
+/// Review findings: a service account's groups count for it; a bad value is never quoted; a
+/// directory and its List together are read once; one host's files are combined.
+#[test]
+fn service_accounts_hold_what_their_groups_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let dump_path = dir.path().join("groups.yaml");
+    std::fs::write(
+        &dump_path,
+        r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {name: builder, namespace: ci}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: builder-token
+  namespace: ci
+  annotations: {kubernetes.io/service-account.name: builder}
+type: kubernetes.io/service-account-token
+---
+kind: ClusterRole
+metadata: {name: secret-reader}
+rules: [{apiGroups: [""], resources: [secrets], verbs: [get, list]}]
+---
+kind: RoleBinding
+metadata: {name: ci-sas-read, namespace: ci}
+roleRef: {kind: ClusterRole, name: secret-reader}
+subjects: [{kind: Group, name: "system:serviceaccounts:ci"}]
+---
+kind: ClusterRole
+metadata: {name: approval}
+rules: [{apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update]}]
+---
+kind: ClusterRole
+metadata: {name: signer}
+rules: [{apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve], resourceNames: [kubernetes.io/kube-apiserver-client]}]
+---
+kind: ClusterRoleBinding
+metadata: {name: builder-approval}
+roleRef: {kind: ClusterRole, name: approval}
+subjects: [{kind: ServiceAccount, name: builder, namespace: ci}]
+---
+kind: ClusterRoleBinding
+metadata: {name: all-sas-signer}
+roleRef: {kind: ClusterRole, name: signer}
+subjects: [{kind: Group, name: "system:serviceaccounts"}]
+"#,
+    )
+    .expect("write");
+    let dump = dump::load(std::slice::from_ref(&dump_path));
+    assert!(dump.errors.is_empty(), "{:?}", dump.errors);
+    let report = assess::assess(&dump);
+    let builder = report
+        .service_accounts
+        .iter()
+        .find(|sa| sa.subject == "ServiceAccount:ci:builder")
+        .expect("listed");
+    assert!(
+        builder.kinds.contains(&"can_read_secrets".to_owned()),
+        "{builder:?}"
+    );
+    assert!(
+        builder.kinds.contains(&"can_approve_csr".to_owned()),
+        "{builder:?}"
+    );
+    assert_eq!(builder.token_secrets, ["ci/builder-token"]);
+
+    // Its legacy token read is weighed by what it holds through its groups.
+    let log = dir.path().join("audit.jsonl");
+    std::fs::write(
+        &log,
+        r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"6c0e5c1e-1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/ci/secrets/builder-token","verb":"get","user":{"username":"dev@example.com","groups":["system:authenticated"]},"sourceIPs":["10.0.0.9"],"userAgent":"kubectl/v1.30.2","objectRef":{"resource":"secrets","namespace":"ci","name":"builder-token","apiVersion":"v1"},"responseStatus":{"code":200},"requestReceivedTimestamp":"2026-11-20T10:00:00Z","stageTimestamp":"2026-11-20T10:00:00Z","annotations":{"authorization.k8s.io/decision":"allow"}}
+"#,
+    )
+    .expect("write");
+    let alerts = hunt_alerts(
+        &[
+            "hunt",
+            &log.display().to_string(),
+            "--format",
+            "jsonl",
+            "--inventory",
+            &dump_path.display().to_string(),
+        ],
+        dir.path(),
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.3.as_deref() == Some("ServiceAccount:ci:builder")),
+        "{alerts:#?}"
+    );
+}
+
+#[test]
+fn bad_values_are_not_quoted_and_duplicates_are_read_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "kind: ClusterRole\nmetadata: {name: r}\nrules: \"ghp_R4nd0mT0k3nV4lu3ThatIsNotReal0123456\"\n---\nkind: Role\nmetadata: {name: x, namespace: n, labels: [\"-----BEGIN PRIVATE KEY----- MIIEvQIBADANBg\"]}\n",
+    )
+    .expect("write");
+    let path = bad.display().to_string();
+    for args in [
+        vec!["inventory", "rbac", path.as_str()],
+        vec!["inventory", "workloads", path.as_str()],
+        vec!["inventory", "who-can", "get", "secrets", path.as_str()],
+    ] {
+        let run = common::credwatch(&args, None, dir.path());
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("bad.yaml:1: not a readable Kubernetes object"),
+            "{}",
+            run.stderr
+        );
+        for secret in [
+            "ghp_R4nd0mT0k3nV4lu3",
+            "BEGIN PRIVATE KEY",
+            "MIIEvQIBADANBg",
+        ] {
+            assert!(
+                !run.stderr.contains(secret),
+                "{args:?} quotes {secret}: {}",
+                run.stderr
+            );
+            assert!(!run.stdout.contains(secret), "{args:?} prints {secret}");
+        }
+    }
+
+    let run = common::credwatch(
+        &[
+            "inventory",
+            "rbac",
+            "tests/fixtures/inventory/kubeadm",
+            "tests/fixtures/inventory/kubeadm.json",
+            "--format",
+            "json",
+        ],
+        None,
+        dir.path(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(doc["summary"]["bindings"], 88, "each binding once");
+    assert!(
+        run.stderr.contains("given twice (read once)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn one_hosts_docker_files_are_combined() {
+    let d = common::project_dir().join("tests/fixtures/inventory/docker");
+    // The unit listens on 0.0.0.0:2375; on its own that is TCP without TLS. With a daemon.json
+    // that turns on tlsverify, dockerd verifies clients.
+    let files = [d.join("daemon-tls.json"), d.join("docker.service")];
+    let alone = credwatch::inventory::docker::report(&files, false);
+    assert!(alone.findings.iter().any(|f| f.kind == "tcp_without_tls"));
+    let together = credwatch::inventory::docker::report(&files, true);
+    assert!(
+        !together
+            .findings
+            .iter()
+            .any(|f| f.kind == "tcp_without_tls"),
+        "{:#?}",
+        together.findings
+    );
+    assert!(together.findings.iter().all(|f| f.subject.contains(" + ")));
 }

@@ -44,6 +44,17 @@ pub struct InventoryFinding {
     /// The subject itself, for joining (not part of the output).
     #[serde(skip)]
     pub subject_key: Option<Subject>,
+    /// The bindings that grant it (indices into the dump's bindings).
+    #[serde(skip)]
+    pub binding_indices: Vec<usize>,
+    /// The severity before it was raised for a broad subject: what the finding weighs for one
+    /// identity holding it (a service account through its groups).
+    #[serde(skip, default = "info")]
+    pub weight: Severity,
+}
+
+fn info() -> Severity {
+    Severity::Info
 }
 
 /// A probe: verbs on a resource, and whether only ClusterRoleBindings can grant it.
@@ -83,7 +94,20 @@ struct Capability {
     parts: &'static [&'static [Probe]],
 }
 
+/// Writing roles or creating role bindings: what `escalate` and `bind` need to be used. Not
+/// reported on its own.
+const RBAC_WRITE: &str = "rbac_write";
+
 const CAPABILITIES: &[Capability] = &[
+    Capability {
+        kind: RBAC_WRITE,
+        parts: &[&[
+            probe(WRITE, RBAC, "roles", None, false),
+            probe(WRITE, RBAC, "clusterroles", None, true),
+            probe(CREATE, RBAC, "rolebindings", None, false),
+            probe(CREATE, RBAC, "clusterrolebindings", None, true),
+        ]],
+    },
     Capability {
         kind: "can_read_secrets",
         parts: &[&[probe(READ, "", "secrets", None, false)]],
@@ -268,59 +292,96 @@ fn is_full_control(rule: &PolicyRule) -> bool {
     star(&rule.verbs) && star(&rule.api_groups) && star(&rule.resources)
 }
 
-/// Why a subject or a set of bindings belongs to the platform, if it does.
-pub fn platform_reason(subject: &Subject, bindings: &[&Binding]) -> Option<String> {
-    let name = subject.name.as_str();
-    let by_subject = match subject.kind {
-        SubjectKind::Group => match name {
-            "system:masters" => Some("bootstrap superuser group (client certificates)"),
-            "kubeadm:cluster-admins" => Some("kubeadm's admin group (admin.conf)"),
-            "system:nodes" => Some("kubelet identities"),
-            _ if name.starts_with("system:bootstrappers") => Some("node bootstrap tokens"),
-            _ => None,
-        },
-        SubjectKind::User => match name {
-            "system:kube-controller-manager"
-            | "system:kube-scheduler"
-            | "system:kube-proxy"
-            | "system:apiserver"
-            | "kube-apiserver-kubelet-client"
-            | "system:volume-scheduler" => Some("control-plane component"),
-            _ if name.starts_with("system:node:") => Some("kubelet identity"),
-            _ => None,
-        },
-        SubjectKind::ServiceAccount => match (subject.namespace.as_deref(), name) {
-            (Some("kube-system"), "kube-proxy" | "coredns") => Some("kubeadm add-on"),
-            _ => None,
-        },
-    };
-    if let Some(reason) = by_subject {
-        return Some(reason.to_owned());
+/// Bindings kubeadm creates (with their namespace, for the namespaced ones).
+const KUBEADM_BINDINGS: &[(Option<&str>, &str)] = &[
+    (None, "kubeadm:cluster-admins"),
+    (None, "kubeadm:get-nodes"),
+    (None, "kubeadm:kubelet-bootstrap"),
+    (None, "kubeadm:node-autoapprove-bootstrap"),
+    (None, "kubeadm:node-autoapprove-certificate-rotation"),
+    (None, "kubeadm:node-proxier"),
+    (None, "system:coredns"),
+    (Some("kube-system"), "kubeadm:nodes-kubeadm-config"),
+    (Some("kube-system"), "kubeadm:kubelet-config"),
+    (Some("kube-system"), "kube-proxy"),
+    (Some("kube-public"), "kubeadm:bootstrap-signer-clusterinfo"),
+];
+
+/// Roles every identity is meant to hold: discovery and public information.
+const PUBLIC_ROLES: &[&str] = &[
+    "system:basic-user",
+    "system:discovery",
+    "system:public-info-viewer",
+    "system:service-account-issuer-discovery",
+    "kubeadm:bootstrap-signer-clusterinfo",
+];
+
+/// Which default a binding is: Kubernetes' bootstrap policy (a `system:` name with the
+/// `rbac-defaults` label) or kubeadm's (one of the names it creates).
+fn default_binding(binding: &Binding) -> Option<&'static str> {
+    let labelled = binding
+        .labels
+        .get("kubernetes.io/bootstrapping")
+        .is_some_and(|v| v == "rbac-defaults");
+    // The bootstrap policy's bindings: `system:*`, and cluster-admin's own.
+    if labelled && (binding.name.starts_with("system:") || binding.name == "cluster-admin") {
+        return Some("Kubernetes default RBAC (kubernetes.io/bootstrapping=rbac-defaults)");
     }
+    let namespace = binding.namespace.as_deref().filter(|_| !binding.cluster);
+    KUBEADM_BINDINGS
+        .iter()
+        .any(|(ns, name)| *ns == namespace && *name == binding.name)
+        .then_some("kubeadm default RBAC")
+}
+
+/// Subjects that name a component rather than a person: `system:` and `kubeadm:` names, and
+/// kube-system's service accounts.
+fn system_identity(subject: &Subject) -> bool {
+    match subject.kind {
+        SubjectKind::ServiceAccount => subject.namespace.as_deref() == Some("kube-system"),
+        _ => subject.name.starts_with("system:") || subject.name.starts_with("kubeadm:"),
+    }
+}
+
+/// Why a subject's grants (through `bindings`) belong to the platform, if they do: every
+/// binding is a default one (Kubernetes' or kubeadm's) and the subject is a component, or a
+/// group of everyone holding only discovery roles. A user or team group bound by a binding that
+/// merely looks default (a `system:controller:` name, the label) is not platform.
+pub fn platform_reason(subject: &Subject, bindings: &[&Binding]) -> Option<String> {
     if bindings.is_empty() {
         return None;
     }
-    if bindings.iter().all(|b| is_default_binding(b)) {
-        let kubeadm = bindings.iter().all(|b| b.name.starts_with("kubeadm:"));
-        return Some(
-            if kubeadm {
-                "kubeadm default RBAC"
-            } else {
-                "Kubernetes default RBAC (kubernetes.io/bootstrapping=rbac-defaults)"
-            }
-            .to_owned(),
-        );
+    let reasons: Vec<&str> = bindings
+        .iter()
+        .map(|b| default_binding(b))
+        .collect::<Option<Vec<_>>>()?;
+    if broad(subject).is_some() {
+        if !bindings
+            .iter()
+            .all(|b| PUBLIC_ROLES.contains(&b.role_name.as_str()))
+        {
+            return None;
+        }
+    } else if !system_identity(subject) {
+        return None;
     }
-    None
-}
-
-fn is_default_binding(binding: &Binding) -> bool {
-    binding
-        .labels
-        .get("kubernetes.io/bootstrapping")
-        .is_some_and(|v| v == "rbac-defaults")
-        || binding.name.starts_with("kubeadm:")
-        || binding.name.starts_with("system:controller:")
+    let what = match (subject.kind, subject.name.as_str()) {
+        (SubjectKind::Group, "system:masters") => "bootstrap superuser group (client certificates)",
+        (SubjectKind::Group, "kubeadm:cluster-admins") => "kubeadm's admin group (admin.conf)",
+        (SubjectKind::Group, "system:nodes") => "kubelet identities",
+        (SubjectKind::Group, name) if name.starts_with("system:bootstrappers") => {
+            "node bootstrap tokens"
+        }
+        (SubjectKind::User, name) if name.starts_with("system:node:") => "kubelet identity",
+        (SubjectKind::User, _) => "control-plane component",
+        (SubjectKind::ServiceAccount, "kube-proxy" | "coredns") => "kubeadm add-on",
+        (SubjectKind::ServiceAccount, _) => "Kubernetes controller",
+        _ => "default grant",
+    };
+    let mut sources: Vec<&str> = reasons;
+    sources.sort_unstable();
+    sources.dedup();
+    Some(format!("{what}; {}", sources.join(" and ")))
 }
 
 /// Subjects that stand for many identities at once.
@@ -515,7 +576,7 @@ pub fn assess(dump: &Dump) -> RbacReport {
             bindings_of.entry(subject.clone()).or_default().push(bi);
         }
         let Some(role) = rbac.role_of(binding) else {
-            dangling(binding, &mut findings);
+            dangling(bi, binding, &mut findings);
             continue;
         };
         let scope = Rbac::scope_of(binding);
@@ -544,86 +605,25 @@ pub fn assess(dump: &Dump) -> RbacReport {
 
     let mut capability_findings = Vec::new();
     for (subject, scopes) in &held {
-        let cluster_full = scopes
-            .get(&Scope::Cluster)
-            .is_some_and(|h| !h.full_control.is_empty());
-        let cluster_kinds: BTreeSet<usize> = scopes
-            .get(&Scope::Cluster)
-            .map(|h| {
-                granted_capabilities(h)
-                    .into_iter()
-                    .map(|(c, ..)| c)
-                    .collect()
-            })
-            .unwrap_or_default();
-        for (scope, h) in scopes {
-            let namespace = scope.namespace().map(str::to_owned);
-            if !h.full_control.is_empty() {
-                if *scope != Scope::Cluster && cluster_full {
-                    continue;
-                }
-                capability_findings.push(new_finding(
-                    &rbac,
-                    subject,
-                    "full_control",
-                    base_severity("full_control", scope, false),
-                    namespace.clone(),
-                    Some("* * (every verb on every resource)".to_owned()),
-                    None,
-                    &h.full_control,
-                ));
-                continue;
-            }
-            if cluster_full {
-                continue;
-            }
-            for (c, hit, bindings) in granted_capabilities(h) {
-                if *scope != Scope::Cluster && cluster_kinds.contains(&c) {
-                    continue;
-                }
-                let kind = CAPABILITIES[c].kind;
-                let names_only = hit.full.is_empty();
-                let mut entries: Vec<String> = hit.full.iter().cloned().collect();
-                entries.extend(hit.named.iter().map(|e| format!("{e} (named)")));
-                let names = (!hit.names.is_empty()).then(|| hit.names.iter().cloned().collect());
-                capability_findings.push(new_finding(
-                    &rbac,
-                    subject,
-                    kind,
-                    base_severity(kind, scope, names_only),
-                    namespace.clone(),
-                    Some(entries.join(", ")),
-                    if names_only { names } else { None },
-                    &bindings,
-                ));
-            }
-        }
+        capability_findings.extend(subject_findings(&rbac, subject, scopes));
     }
 
-    // What each service account can do, to weigh the kinds that reach service accounts.
-    let mut sa_worst: BTreeMap<ServiceAccountKey, Powers> = BTreeMap::new();
-    for f in &capability_findings {
-        if REACHES_SERVICE_ACCOUNTS.contains(&f.kind.as_str()) {
-            continue;
-        }
-        if let Some(rest) = f
-            .subject
-            .as_deref()
-            .and_then(|s| s.strip_prefix("ServiceAccount:"))
-            && let Some((ns, name)) = rest.split_once(':')
-        {
-            let entry = sa_worst
-                .entry((ns.to_owned(), name.to_owned()))
-                .or_insert((Severity::Info, BTreeSet::new()));
-            entry.0 = entry.0.max(f.severity);
-            entry.1.insert(f.kind.clone());
-        }
-    }
+    // What each service account can do — through its own bindings, its user name and its
+    // implicit groups — to weigh the kinds that reach service accounts.
+    let accounts = all_accounts(dump, &mounts);
+    let merged_extras: BTreeMap<ServiceAccountKey, Vec<InventoryFinding>> = accounts
+        .iter()
+        .filter_map(|(ns, name)| {
+            let extras = merged_only_findings(&rbac, &held, ns, name);
+            (!extras.is_empty()).then(|| ((ns.clone(), name.clone()), extras))
+        })
+        .collect();
+    let sa_direct = account_powers(&accounts, &capability_findings, &merged_extras, false);
     for f in &mut capability_findings {
         if !REACHES_SERVICE_ACCOUNTS.contains(&f.kind.as_str()) {
             continue;
         }
-        let reachable: Vec<(&ServiceAccountKey, &Powers)> = sa_worst
+        let reachable: Vec<(&ServiceAccountKey, &Powers)> = sa_direct
             .iter()
             .filter(|((ns, _), (severity, _))| {
                 *severity >= Severity::High
@@ -632,6 +632,7 @@ pub fn assess(dump: &Dump) -> RbacReport {
             .collect();
         if let Some(worst) = reachable.iter().map(|(_, (s, _))| *s).max() {
             f.severity = f.severity.max(worst);
+            f.weight = f.severity;
             let listed: Vec<String> = reachable
                 .iter()
                 .take(5)
@@ -652,12 +653,11 @@ pub fn assess(dump: &Dump) -> RbacReport {
             ));
         }
     }
+    let sa_powers = account_powers(&accounts, &capability_findings, &merged_extras, true);
 
     // Broad subjects: every identity at once.
     for f in &mut capability_findings {
-        if let Some(who) = f.subject_key.as_ref().and_then(broad)
-            && !f.platform
-        {
+        if let Some(who) = f.subject_key.as_ref().and_then(broad) {
             f.severity = Severity::Critical;
             f.message = format!("{who}: {}", f.message);
         }
@@ -668,30 +668,30 @@ pub fn assess(dump: &Dump) -> RbacReport {
     ineffective_rules(dump, &rbac, &mut findings);
     aggregates_into_builtin(dump, &mut findings);
 
-    // Platform marking and mounts for every subject finding.
+    // Platform marking (by the bindings that grant each finding) and mounts.
     for f in &mut findings {
         let Some(subject) = f.subject_key.clone() else {
             continue;
         };
-        let evidence_bindings: Vec<&Binding> = bindings_of
-            .get(&subject)
-            .map(|v| {
-                v.iter()
-                    .map(|&i| &dump.bindings[i])
-                    .filter(|b| f.evidence.iter().any(|e| e.starts_with(&b.display())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if let Some(reason) = platform_reason(&subject, &evidence_bindings) {
+        let granting: Vec<&Binding> = f
+            .binding_indices
+            .iter()
+            .map(|&i| &dump.bindings[i])
+            .collect();
+        if let Some(reason) = platform_reason(&subject, &granting) {
             f.platform = true;
             f.platform_reason = Some(reason);
+            // A platform grant to a broad group is what every cluster has: not critical.
+            if broad(&subject).is_some() {
+                f.severity = f.weight;
+            }
         }
         let (pods, nodes) = mounts.of(&subject);
         f.pods = pods;
         f.nodes = nodes;
     }
 
-    let service_accounts = reach(dump, &findings, &mounts);
+    let service_accounts = reach(dump, &findings, &accounts, &sa_powers, &mounts);
     node_blast_radius(&service_accounts, &mut findings);
 
     findings.sort_by(|a, b| {
@@ -746,6 +746,99 @@ pub fn assess(dump: &Dump) -> RbacReport {
         platform_identities,
         summary,
     }
+}
+
+/// The capability findings of one subject from what it holds per scope: full control
+/// replaces the rest in its scope; a kind held cluster-wide is not repeated per namespace.
+fn subject_findings(
+    rbac: &Rbac<'_>,
+    subject: &Subject,
+    scopes: &BTreeMap<Scope, Held>,
+) -> Vec<InventoryFinding> {
+    let mut out = Vec::new();
+    let cluster_full = scopes
+        .get(&Scope::Cluster)
+        .is_some_and(|h| !h.full_control.is_empty());
+    let cluster_kinds: BTreeSet<usize> = scopes
+        .get(&Scope::Cluster)
+        .map(|h| {
+            granted_capabilities(h)
+                .into_iter()
+                .map(|(c, ..)| c)
+                .collect()
+        })
+        .unwrap_or_default();
+    for (scope, h) in scopes {
+        let namespace = scope.namespace().map(str::to_owned);
+        if !h.full_control.is_empty() {
+            if *scope != Scope::Cluster && cluster_full {
+                continue;
+            }
+            out.push(new_finding(
+                rbac,
+                subject,
+                "full_control",
+                base_severity("full_control", scope, false),
+                namespace.clone(),
+                Some("* * (every verb on every resource)".to_owned()),
+                None,
+                &h.full_control,
+            ));
+            continue;
+        }
+        if cluster_full {
+            continue;
+        }
+        let granted = granted_capabilities(h);
+        let rbac_write = |h: &Held| {
+            granted_capabilities(h)
+                .iter()
+                .any(|(c, ..)| CAPABILITIES[*c].kind == RBAC_WRITE)
+        };
+        let can_write_rbac = rbac_write(h) || scopes.get(&Scope::Cluster).is_some_and(rbac_write);
+        for (c, hit, bindings) in granted {
+            let kind = CAPABILITIES[c].kind;
+            if kind == RBAC_WRITE || (*scope != Scope::Cluster && cluster_kinds.contains(&c)) {
+                continue;
+            }
+            let names_only = hit.full.is_empty();
+            let mut entries: Vec<String> = hit.full.iter().cloned().collect();
+            entries.extend(hit.named.iter().map(|e| format!("{e} (named)")));
+            let names = (!hit.names.is_empty()).then(|| hit.names.iter().cloned().collect());
+            let mut severity = base_severity(kind, scope, names_only);
+            let mut caveat = None;
+            if kind == "can_escalate" && !can_write_rbac {
+                severity = severity.min(Severity::Medium);
+                caveat =
+                    Some("; using it also needs writing roles or role bindings, which it cannot");
+            }
+            if kind == "can_impersonate"
+                && !entries
+                    .iter()
+                    .any(|e| e.starts_with("users ") || e.starts_with("serviceaccounts "))
+            {
+                // Impersonating groups, uids or extras is refused without impersonating a user.
+                severity = severity.min(Severity::Low);
+                caveat =
+                    Some("; only groups, uids or extras, which need a user to impersonate too");
+            }
+            let mut finding = new_finding(
+                rbac,
+                subject,
+                kind,
+                severity,
+                namespace.clone(),
+                Some(entries.join(", ")),
+                if names_only { names } else { None },
+                &bindings,
+            );
+            if let Some(caveat) = caveat {
+                finding.message.push_str(caveat);
+            }
+            out.push(finding);
+        }
+    }
+    out
 }
 
 /// Capabilities whose every part is granted in this scope.
@@ -817,10 +910,12 @@ fn new_finding(
         platform: false,
         platform_reason: None,
         subject_key: Some(subject.clone()),
+        binding_indices: bindings.iter().copied().collect(),
+        weight: severity,
     }
 }
 
-fn dangling(binding: &Binding, findings: &mut Vec<InventoryFinding>) {
+fn dangling(index: usize, binding: &Binding, findings: &mut Vec<InventoryFinding>) {
     let subjects: Vec<String> = binding.subjects.iter().map(ToString::to_string).collect();
     findings.push(InventoryFinding {
         kind: "dangling_binding".to_owned(),
@@ -838,6 +933,8 @@ fn dangling(binding: &Binding, findings: &mut Vec<InventoryFinding>) {
         ),
         subject: Some(binding_subject(binding)),
         subject_key: None,
+        binding_indices: vec![index],
+        weight: Severity::Low,
         resource: None,
         namespace: binding.namespace.clone().filter(|_| !binding.cluster),
         evidence: vec![format!("{} ({})", binding.display(), binding.origin)],
@@ -859,14 +956,13 @@ fn binding_subject(binding: &Binding) -> String {
 
 /// Grants to `system:anonymous` and `system:unauthenticated`.
 fn anonymous(rbac: &Rbac<'_>, findings: &mut Vec<InventoryFinding>) {
-    for binding in rbac.bindings {
+    for (index, binding) in rbac.bindings.iter().enumerate() {
         let Some(role) = rbac.role_of(binding) else {
             continue;
         };
         for subject in binding.subjects.iter().filter(|s| is_anonymous(s)) {
             let capable = findings.iter().any(|f| {
-                f.subject.as_deref() == Some(subject.to_string().as_str())
-                    && f.evidence.iter().any(|e| e.starts_with(&binding.display()))
+                f.subject_key.as_ref() == Some(subject) && f.binding_indices.contains(&index)
             });
             let reads_resources = role.rules.iter().any(|r| !r.resources.is_empty());
             let severity = if capable {
@@ -887,6 +983,8 @@ fn anonymous(rbac: &Rbac<'_>, findings: &mut Vec<InventoryFinding>) {
                 ),
                 subject: Some(subject.to_string()),
                 subject_key: Some(subject.clone()),
+                binding_indices: vec![index],
+                weight: severity,
                 resource: Some(granted.join("; ")),
                 namespace: binding.namespace.clone().filter(|_| !binding.cluster),
                 evidence: vec![format!(
@@ -978,6 +1076,8 @@ fn ineffective_rules(dump: &Dump, rbac: &Rbac<'_>, findings: &mut Vec<InventoryF
             nodes: Vec::new(),
             platform: false,
             platform_reason: None,
+            binding_indices: Vec::new(),
+            weight: Severity::Info,
         });
     }
 }
@@ -1024,13 +1124,14 @@ fn aggregates_into_builtin(dump: &Dump, findings: &mut Vec<InventoryFinding>) {
         if default && !into.contains(&"view") {
             continue;
         }
+        let aggregate_severity = if into.contains(&"view") {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         findings.push(InventoryFinding {
             kind: "aggregates_into_builtin".to_owned(),
-            severity: if into.contains(&"view") {
-                Severity::High
-            } else {
-                Severity::Medium
-            },
+            severity: aggregate_severity,
             message: format!(
                 "{} aggregates into {} and grants {}: everyone bound to {} gets it",
                 role.display(),
@@ -1054,32 +1155,66 @@ fn aggregates_into_builtin(dump: &Dump, findings: &mut Vec<InventoryFinding>) {
             platform: false,
             platform_reason: None,
             subject_key: None,
+            binding_indices: Vec::new(),
+            weight: aggregate_severity,
         });
     }
 }
 
 /// Service accounts with findings of their own, their pods, nodes and legacy token Secrets.
-fn reach(dump: &Dump, findings: &[InventoryFinding], mounts: &Mounts) -> Vec<ServiceAccountReach> {
-    let mut by_subject: BTreeMap<String, (Severity, BTreeSet<String>)> = BTreeMap::new();
+fn reach(
+    dump: &Dump,
+    findings: &[InventoryFinding],
+    accounts: &BTreeSet<ServiceAccountKey>,
+    powers: &BTreeMap<ServiceAccountKey, Powers>,
+    mounts: &Mounts,
+) -> Vec<ServiceAccountReach> {
+    // Platform: every finding about the account itself is a platform one.
     let mut platform: HashMap<String, bool> = HashMap::new();
     for f in findings {
-        let Some(subject) = f.subject.as_deref() else {
-            continue;
-        };
-        if !subject.starts_with("ServiceAccount:")
-            || matches!(f.kind.as_str(), "dangling_binding" | "ineffective_rule")
+        if let Some(subject) = f.subject.as_deref()
+            && subject.starts_with("ServiceAccount:")
         {
-            continue;
+            *platform.entry(subject.to_owned()).or_insert(true) &= f.platform;
         }
-        let entry = by_subject
-            .entry(subject.to_owned())
-            .or_insert((Severity::Info, BTreeSet::new()));
-        entry.0 = entry.0.max(f.severity);
-        entry.1.insert(f.kind.clone());
-        *platform.entry(subject.to_owned()).or_insert(true) &= f.platform;
     }
-    // Every service account: declared, bound, or used by a pod.
-    let mut accounts: BTreeSet<(String, String)> = dump
+    let mut token_secrets: HashMap<ServiceAccountKey, Vec<String>> = HashMap::new();
+    for secret in &dump.secrets {
+        if secret.secret_type == "kubernetes.io/service-account-token"
+            && let Some(account) = &secret.service_account
+        {
+            token_secrets
+                .entry((secret.namespace.clone(), account.clone()))
+                .or_default()
+                .push(format!("{}/{}", secret.namespace, secret.name));
+        }
+    }
+    accounts
+        .iter()
+        .map(|key| {
+            let subject = Subject::service_account(&key.0, &key.1);
+            let (pods, nodes) = mounts.of(&subject);
+            let display = subject.to_string();
+            let (severity, kinds) = match powers.get(key) {
+                Some((severity, kinds)) => (Some(*severity), kinds.iter().cloned().collect()),
+                None => (None, Vec::new()),
+            };
+            ServiceAccountReach {
+                platform: platform.get(&display).copied().unwrap_or(false),
+                subject: display,
+                severity,
+                kinds,
+                pods,
+                nodes,
+                token_secrets: token_secrets.remove(key).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// Every service account: declared, bound, or used by a pod.
+fn all_accounts(dump: &Dump, mounts: &Mounts) -> BTreeSet<ServiceAccountKey> {
+    let mut accounts: BTreeSet<ServiceAccountKey> = dump
         .service_accounts
         .iter()
         .map(|sa| (sa.namespace.clone(), sa.name.clone()))
@@ -1092,38 +1227,116 @@ fn reach(dump: &Dump, findings: &[InventoryFinding], mounts: &Mounts) -> Vec<Ser
             }
         }
     }
-    let mut token_secrets: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for secret in &dump.secrets {
-        if secret.secret_type == "kubernetes.io/service-account-token"
-            && let Some(account) = &secret.service_account
-        {
-            token_secrets
-                .entry((secret.namespace.clone(), account.clone()))
-                .or_default()
-                .push(format!("{}/{}", secret.namespace, secret.name));
+    accounts
+}
+
+/// The binding subjects whose grants a service account holds: itself, a User of its user
+/// name, and its implicit groups.
+fn holders(ns: &str, name: &str) -> [Subject; 5] {
+    let group = |name: String| Subject {
+        kind: SubjectKind::Group,
+        name,
+        namespace: None,
+    };
+    [
+        Subject::service_account(ns, name),
+        Subject {
+            kind: SubjectKind::User,
+            name: format!("system:serviceaccount:{ns}:{name}"),
+            namespace: None,
+        },
+        group("system:serviceaccounts".to_owned()),
+        group(format!("system:serviceaccounts:{ns}")),
+        group("system:authenticated".to_owned()),
+    ]
+}
+
+/// Capabilities a service account holds only by combining several holders' grants (a CSR
+/// approval whose two halves come through different subjects): worked out on the merged
+/// grants, only when some holder has part of such a capability.
+fn merged_only_findings(
+    rbac: &Rbac<'_>,
+    held: &BTreeMap<Subject, BTreeMap<Scope, Held>>,
+    ns: &str,
+    name: &str,
+) -> Vec<InventoryFinding> {
+    let holders = holders(ns, name);
+    let present: Vec<&BTreeMap<Scope, Held>> = holders.iter().filter_map(|s| held.get(s)).collect();
+    let partial = |scopes: &BTreeMap<Scope, Held>| {
+        scopes.values().any(|h| {
+            let granted: BTreeSet<usize> = granted_capabilities(h)
+                .into_iter()
+                .map(|(c, ..)| c)
+                .collect();
+            h.parts
+                .keys()
+                .any(|(c, _)| CAPABILITIES[*c].parts.len() > 1 && !granted.contains(c))
+        })
+    };
+    if present.len() < 2 || !present.iter().any(|scopes| partial(scopes)) {
+        return Vec::new();
+    }
+    let mut merged: BTreeMap<Scope, Held> = BTreeMap::new();
+    for scopes in &present {
+        for (scope, h) in scopes.iter() {
+            let into = merged.entry(scope.clone()).or_default();
+            into.full_control.extend(h.full_control.iter().copied());
+            for (key, (hit, bindings)) in &h.parts {
+                let slot = into.parts.entry(*key).or_default();
+                slot.0.merge(hit);
+                slot.1.extend(bindings.iter().copied());
+            }
         }
     }
-    accounts
+    let subject = &holders[0];
+    subject_findings(rbac, subject, &merged)
         .into_iter()
-        .map(|(ns, name)| {
-            let subject = Subject::service_account(&ns, &name);
-            let (pods, nodes) = mounts.of(&subject);
-            let display = subject.to_string();
-            let (severity, kinds) = match by_subject.remove(&display) {
-                Some((severity, kinds)) => (Some(severity), kinds.into_iter().collect()),
-                None => (None, Vec::new()),
-            };
-            ServiceAccountReach {
-                platform: platform.get(&display).copied().unwrap_or(false),
-                subject: display,
-                severity,
-                kinds,
-                pods,
-                nodes,
-                token_secrets: token_secrets.remove(&(ns, name)).unwrap_or_default(),
-            }
+        .filter(|f| {
+            CAPABILITIES
+                .iter()
+                .any(|c| c.kind == f.kind && c.parts.len() > 1)
         })
         .collect()
+}
+
+/// Per service account, the worst weight and the kinds of what its holders can do (the kinds
+/// that reach other service accounts only when `with_reach`).
+fn account_powers(
+    accounts: &BTreeSet<ServiceAccountKey>,
+    findings: &[InventoryFinding],
+    merged_extras: &BTreeMap<ServiceAccountKey, Vec<InventoryFinding>>,
+    with_reach: bool,
+) -> BTreeMap<ServiceAccountKey, Powers> {
+    let mut by_subject: HashMap<&Subject, Vec<&InventoryFinding>> = HashMap::new();
+    for f in findings {
+        if let Some(subject) = &f.subject_key {
+            by_subject.entry(subject).or_default().push(f);
+        }
+    }
+    let mut powers = BTreeMap::new();
+    for (ns, name) in accounts {
+        let key = (ns.clone(), name.clone());
+        let mut entry: Option<Powers> = None;
+        let own = holders(ns, name);
+        let from_holders = own
+            .iter()
+            .filter_map(|s| by_subject.get(s))
+            .flatten()
+            .copied();
+        let extras = merged_extras.get(&key).into_iter().flatten();
+        for f in from_holders.chain(extras) {
+            if !with_reach && REACHES_SERVICE_ACCOUNTS.contains(&f.kind.as_str()) {
+                continue;
+            }
+            let e = entry.get_or_insert((Severity::Info, BTreeSet::new()));
+            e.0 = e.0.max(f.weight);
+            e.1.insert(f.kind.clone());
+        }
+        if let Some(e) = entry {
+            powers.insert(key, e);
+        }
+    }
+    powers
 }
 
 /// Per node: the dangerous service-account tokens a compromise of it yields.
@@ -1172,6 +1385,8 @@ fn node_blast_radius(
             platform: false,
             platform_reason: None,
             subject_key: None,
+            binding_indices: Vec::new(),
+            weight: severity,
         });
     }
 }

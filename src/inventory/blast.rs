@@ -43,24 +43,21 @@ pub struct BlastIndex {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BlastIndexError {
-    #[error("--inventory: {0}")]
-    Dump(#[from] DumpError),
-    #[error("--inventory: no Kubernetes objects read from the dump")]
-    Empty,
+    #[error("--inventory: no Kubernetes objects read from the dump ({} unreadable)", .errors.len())]
+    Empty { errors: Vec<DumpError> },
 }
 
 impl BlastIndex {
-    /// Reads dumps (the same input as `inventory rbac`); the first unreadable object stops it,
-    /// since a partial inventory would understate the blast radius silently.
-    pub fn load(paths: &[PathBuf]) -> Result<BlastIndex, BlastIndexError> {
+    /// Reads dumps (the same input as `inventory rbac`). Objects that cannot be used are
+    /// returned to be reported; a dump with no object at all is an error.
+    pub fn load(paths: &[PathBuf]) -> Result<(BlastIndex, Vec<DumpError>), BlastIndexError> {
         let dump = dump::load(paths);
-        if let Some(error) = dump.errors.first() {
-            return Err(error.clone().into());
-        }
         if dump.objects == 0 {
-            return Err(BlastIndexError::Empty);
+            return Err(BlastIndexError::Empty {
+                errors: dump.errors,
+            });
         }
-        Ok(BlastIndex::from_dump(&dump))
+        Ok((BlastIndex::from_dump(&dump), dump.errors))
     }
 
     pub fn from_dump(dump: &dump::Dump) -> BlastIndex {

@@ -48,12 +48,15 @@ struct Daemon {
     authz_plugins: Vec<String>,
 }
 
-pub fn report(paths: &[PathBuf]) -> DockerReport {
+/// Reads every file. With `one_host`, the daemon configurations found (daemon.json, the unit's
+/// flags) are one daemon's, as dockerd itself combines them; otherwise each is judged alone.
+pub fn report(paths: &[PathBuf], one_host: bool) -> DockerReport {
     let mut report = DockerReport {
         findings: Vec::new(),
         errors: Vec::new(),
         summary: DockerSummary::default(),
     };
+    let mut daemons: Vec<(Daemon, String, String)> = Vec::new();
     for path in paths {
         report.summary.files += 1;
         let name = path.display().to_string();
@@ -70,7 +73,30 @@ pub fn report(paths: &[PathBuf]) -> DockerReport {
                 continue;
             }
         };
-        read_file(&name, &text, &mut report);
+        read_file(&name, &text, &mut report, &mut daemons);
+    }
+    if one_host && daemons.len() > 1 {
+        let mut merged = Daemon::default();
+        let (mut names, mut evidence) = (Vec::new(), Vec::new());
+        for (daemon, name, at) in daemons {
+            merged.hosts.extend(daemon.hosts);
+            merged.tls |= daemon.tls;
+            merged.tlsverify |= daemon.tlsverify;
+            merged.debug = merged.debug.or(daemon.debug);
+            merged.authz_plugins.extend(daemon.authz_plugins);
+            names.push(name);
+            evidence.push(at);
+        }
+        assess_daemon(
+            &merged,
+            &names.join(" + "),
+            &evidence.join(", "),
+            &mut report,
+        );
+    } else {
+        for (daemon, name, at) in daemons {
+            assess_daemon(&daemon, &name, &at, &mut report);
+        }
     }
     report.findings.sort_by(|a, b| {
         (std::cmp::Reverse(a.severity), &a.kind, &a.subject).cmp(&(
@@ -87,7 +113,12 @@ pub fn report(paths: &[PathBuf]) -> DockerReport {
     report
 }
 
-fn read_file(name: &str, text: &str, report: &mut DockerReport) {
+fn read_file(
+    name: &str,
+    text: &str,
+    report: &mut DockerReport,
+    daemons: &mut Vec<(Daemon, String, String)>,
+) {
     let trimmed = text.trim_start();
     // `[Unit]` starts a systemd unit, not a JSON array.
     let unit = trimmed.starts_with("[Unit]") || trimmed.starts_with("[Service]");
@@ -99,8 +130,7 @@ fn read_file(name: &str, text: &str, report: &mut DockerReport) {
             }
             Ok(Value::Object(settings)) => {
                 report.summary.daemon_configs += 1;
-                let daemon = daemon_json(&settings);
-                assess_daemon(&daemon, name, &format!("{name}:1"), report);
+                daemons.push((daemon_json(&settings), name.to_owned(), format!("{name}:1")));
             }
             Ok(_) => report.errors.push(format!(
                 "{name}: neither daemon.json nor docker inspect output"
@@ -115,8 +145,11 @@ fn read_file(name: &str, text: &str, report: &mut DockerReport) {
     for (line_no, command) in command_lines(text) {
         found = true;
         report.summary.daemon_configs += 1;
-        let daemon = dockerd_flags(&command);
-        assess_daemon(&daemon, name, &format!("{name}:{line_no}"), report);
+        daemons.push((
+            dockerd_flags(&command),
+            name.to_owned(),
+            format!("{name}:{line_no}"),
+        ));
     }
     if !found {
         report.errors.push(format!(
@@ -204,9 +237,40 @@ fn dockerd_words(line: &str) -> Option<Vec<String>> {
     let at = words
         .iter()
         .position(|w| w.ends_with("/dockerd") || *w == "dockerd")?;
-    // dockerd must be what runs (after a `ps` PID or a wrapper), not an argument (`grep dockerd`).
+    // dockerd must be what runs (after `ps` columns or a wrapper), not the argument of another
+    // program (`grep dockerd`, `systemctl status dockerd`).
+    const NOT_RUNNING: &[&str] = &[
+        "grep",
+        "egrep",
+        "fgrep",
+        "pgrep",
+        "pkill",
+        "pidof",
+        "less",
+        "more",
+        "cat",
+        "tail",
+        "head",
+        "vi",
+        "vim",
+        "nano",
+        "man",
+        "which",
+        "whereis",
+        "type",
+        "systemctl",
+        "journalctl",
+        "strace",
+        "ltrace",
+        "gdb",
+        "kill",
+        "killall",
+        "ls",
+        "file",
+    ];
     let runs = words[..at].iter().all(|w| {
-        w.bytes().all(|b| b.is_ascii_digit()) || matches!(*w, "sudo" | "exec" | "nohup" | "env")
+        let program = w.rsplit('/').next().unwrap_or(w);
+        !NOT_RUNNING.contains(&program)
     });
     if !runs {
         return None;
@@ -267,10 +331,14 @@ fn assess_daemon(daemon: &Daemon, file: &str, evidence: &str, report: &mut Docke
             evidence: evidence.to_owned(),
         });
     };
+    // dockerd reads a host without a scheme (`-H 0.0.0.0:2375`, `-H :2375`) as TCP.
     let tcp: Vec<&str> = daemon
         .hosts
         .iter()
-        .filter_map(|h| h.strip_prefix("tcp://"))
+        .filter_map(|h| {
+            h.strip_prefix("tcp://")
+                .or_else(|| (!h.contains("://") && h.contains(':')).then_some(h.as_str()))
+        })
         .collect();
     for address in &tcp {
         let everywhere = address.is_empty()
@@ -507,6 +575,10 @@ mod tests {
         assert_eq!(daemon.hosts, ["fd://", "tcp://0.0.0.0:2375"]);
         assert_eq!(daemon.debug.as_deref(), Some("--debug"));
         let ps = "  PID ARGS\n  812 /usr/bin/dockerd -H=tcp://127.0.0.1:2375 --tlsverify=false\n  900 grep dockerd\n";
+        let aux = "root  812  0.5  1.2 1860000 80000 ?  Ssl  10:00  0:12 /usr/bin/dockerd -H :2375\nroot 901 0.0 0.0 6000 700 pts/0 S+ 10:01 0:00 grep --color=auto dockerd\n";
+        let commands = command_lines(aux);
+        assert_eq!(commands.len(), 1, "{commands:?}");
+        assert_eq!(dockerd_flags(&commands[0].1).hosts, [":2375"]);
         let commands = command_lines(ps);
         assert_eq!(commands.len(), 1, "{commands:?}");
         let daemon = dockerd_flags(&commands[0].1);

@@ -58,7 +58,48 @@ pub struct Role {
     pub name: String,
     pub rules: Vec<PolicyRule>,
     pub labels: BTreeMap<String, String>,
+    /// `aggregationRule.clusterRoleSelectors`: the ClusterRoles whose rules flow into this one.
+    pub aggregation: Vec<LabelSelector>,
     pub origin: Origin,
+}
+
+/// A label selector (matchLabels and matchExpressions).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    #[serde(default, deserialize_with = "string_map")]
+    pub match_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub match_expressions: Option<Vec<LabelExpression>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct LabelExpression {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub operator: String,
+    #[serde(default, deserialize_with = "strings")]
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Kubernetes' semantics; an empty selector selects everything.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().flatten().all(|e| {
+                let value = labels.get(&e.key);
+                match e.operator.as_str() {
+                    "In" => value.is_some_and(|v| e.values.contains(v)),
+                    "NotIn" => value.is_none_or(|v| !e.values.contains(v)),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    _ => false,
+                }
+            })
+    }
 }
 
 impl Role {
@@ -223,10 +264,72 @@ pub struct Dump {
     pub secrets: Vec<SecretMeta>,
     pub files: Vec<PathBuf>,
     pub objects: u64,
+    /// Objects given more than once (same kind, namespace and name): the first is used.
+    pub duplicates: u64,
     pub errors: Vec<DumpError>,
 }
 
 impl Dump {
+    /// Completes a dump once every file is read: duplicates dropped (a directory and the same
+    /// cluster's List given together), and aggregated ClusterRoles written without rules (a
+    /// manifest, before the aggregation controller fills them) given the rules of the roles
+    /// their selectors pick. Rules as written are used as they are: in a live dump they are
+    /// what the controller put there.
+    pub fn finish(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        let before = self.roles.len()
+            + self.bindings.len()
+            + self.workloads.len()
+            + self.secrets.len()
+            + self.service_accounts.len();
+        self.roles
+            .retain(|r| seen.insert(("role", r.cluster, r.namespace.clone(), r.name.clone())));
+        self.bindings
+            .retain(|b| seen.insert(("binding", b.cluster, b.namespace.clone(), b.name.clone())));
+        self.service_accounts
+            .retain(|a| seen.insert(("sa", false, Some(a.namespace.clone()), a.name.clone())));
+        self.secrets
+            .retain(|x| seen.insert(("secret", false, Some(x.namespace.clone()), x.name.clone())));
+        let mut workload_seen = std::collections::HashSet::new();
+        self.workloads.retain(|w| {
+            workload_seen.insert((w.kind.clone(), w.namespace.clone(), w.name.clone()))
+        });
+        let after = self.roles.len()
+            + self.bindings.len()
+            + self.workloads.len()
+            + self.secrets.len()
+            + self.service_accounts.len();
+        self.duplicates += (before - after) as u64;
+        self.nodes.sort();
+        self.nodes.dedup();
+        let aggregated: Vec<(usize, Vec<PolicyRule>)> = self
+            .roles
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.cluster && !r.aggregation.is_empty() && r.rules.is_empty())
+            .map(|(i, role)| {
+                let mut rules = role.rules.clone();
+                for other in self
+                    .roles
+                    .iter()
+                    .filter(|o| o.cluster && o.name != role.name)
+                {
+                    if role.aggregation.iter().any(|s| s.matches(&other.labels)) {
+                        for rule in &other.rules {
+                            if !rules.contains(rule) {
+                                rules.push(rule.clone());
+                            }
+                        }
+                    }
+                }
+                (i, rules)
+            })
+            .collect();
+        for (i, rules) in aggregated {
+            self.roles[i].rules = rules;
+        }
+    }
+
     pub fn pods(&self) -> impl Iterator<Item = &Workload> {
         self.workloads.iter().filter(|w| w.kind == "Pod")
     }
@@ -261,6 +364,7 @@ pub fn load(paths: &[PathBuf]) -> Dump {
             load_file(&mut dump, path);
         }
     }
+    dump.finish();
     dump
 }
 
@@ -271,15 +375,34 @@ fn is_manifest(path: &Path) -> bool {
     )
 }
 
+/// Dumps larger than this are refused (a kubectl dump of a 5,000-node cluster is far smaller).
+const MAX_DUMP_BYTES: u64 = 2 << 30;
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_DUMP_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_DUMP_BYTES {
+        return Err(format!(
+            "larger than {} GiB: not a dump",
+            MAX_DUMP_BYTES >> 30
+        ));
+    }
+    Ok(bytes)
+}
+
 fn load_file(dump: &mut Dump, path: &Path) {
     let name: Arc<str> = path.display().to_string().into();
     dump.files.push(path.to_owned());
-    let bytes = match std::fs::read(path) {
+    let bytes = match read_capped(path) {
         Ok(bytes) => bytes,
-        Err(e) => {
+        Err(message) => {
             dump.errors.push(DumpError {
                 location: name.to_string(),
-                message: format!("cannot read: {e}"),
+                message,
             });
             return;
         }
@@ -396,6 +519,11 @@ struct Object {
     #[serde(default)]
     rules: Option<Vec<PolicyRule>>,
     #[serde(default)]
+    aggregation_rule: Option<AggregationRule>,
+    /// A List inside a List.
+    #[serde(default)]
+    items: Option<Vec<Value>>,
+    #[serde(default)]
     role_ref: Option<RoleRef>,
     #[serde(default)]
     subjects: Option<Vec<RawSubject>>,
@@ -419,6 +547,13 @@ struct Metadata {
     annotations: BTreeMap<String, String>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AggregationRule {
+    #[serde(default)]
+    cluster_role_selectors: Option<Vec<LabelSelector>>,
+}
+
 #[derive(Deserialize)]
 struct RoleRef {
     #[serde(default)]
@@ -440,14 +575,31 @@ struct RawSubject {
 fn add_raw(dump: &mut Dump, json: &str, origin: Origin) {
     match serde_json::from_str::<Object>(json) {
         Ok(object) => add_object(dump, object, origin),
-        Err(e) => reject(dump, &origin, &e.to_string()),
+        Err(e) => reject(dump, &origin, &without_values(&e)),
     }
 }
 
 fn add_value(dump: &mut Dump, value: Value, origin: Origin) {
     match serde_json::from_value::<Object>(value) {
         Ok(object) => add_object(dump, object, origin),
-        Err(e) => reject(dump, &origin, &e.to_string()),
+        Err(e) => reject(dump, &origin, &without_values(&e)),
+    }
+}
+
+/// The parser's complaint without the offending value, which may be a credential
+/// (`invalid type: string "-----BEGIN …", expected a sequence` → `a value of the wrong type
+/// (expected a sequence)`).
+fn without_values(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    match message.find("expected") {
+        Some(at) if message[..at].contains('"') || message[..at].contains('`') => {
+            let expected = message[at..].split(" at line ").next().unwrap_or_default();
+            format!("a value of the wrong type or form ({expected})")
+        }
+        Some(_) | None if message.contains('"') || message.contains('`') => {
+            "a value of the wrong type or form".to_owned()
+        }
+        _ => message,
     }
 }
 
@@ -458,7 +610,14 @@ fn reject(dump: &mut Dump, origin: &Origin, message: &str) {
     });
 }
 
-fn add_object(dump: &mut Dump, object: Object, origin: Origin) {
+fn add_object(dump: &mut Dump, mut object: Object, origin: Origin) {
+    // A List inside a List: its items are objects of their own.
+    if let Some(items) = object.items.take() {
+        for item in items {
+            add_value(dump, item, origin.clone());
+        }
+        return;
+    }
     let errors = dump.errors.len();
     add_kind(dump, object, origin);
     // Counted when used whole; a rejected object is counted with the errors.
@@ -502,6 +661,10 @@ fn add_kind(dump: &mut Dump, object: Object, origin: Origin) {
                 name,
                 rules: object.rules.unwrap_or_default(),
                 labels: meta.labels,
+                aggregation: object
+                    .aggregation_rule
+                    .and_then(|a| a.cluster_role_selectors)
+                    .unwrap_or_default(),
                 origin,
             });
         }

@@ -13,7 +13,9 @@
 //!   anything else matches exactly — `pods` is not `pods/exec`, and `pods/*` matches nothing.
 //! - `resourceNames` narrows a rule to named objects; requests without a name (`list`, `watch`,
 //!   `create`, `deletecollection`) are not granted by it, except `list`/`watch` narrowed to one
-//!   object with `fieldSelector=metadata.name=…`, which carry the name.
+//!   object with `fieldSelector=metadata.name=…`, which carry the name. Without a name, a query
+//!   answers "only these names" for verbs that can carry one, and no for `create` and
+//!   `deletecollection` of the resource itself.
 //! - Users get implicit groups: `system:authenticated` (every authenticated user),
 //!   `system:serviceaccounts` and `system:serviceaccounts:<ns>` (service accounts);
 //!   `system:anonymous` is in `system:unauthenticated` only.
@@ -255,6 +257,13 @@ pub fn rule_match(rule: &PolicyRule, request: &Request) -> Match {
     match &request.name {
         Some(name) if rule.resource_names.iter().any(|n| n == name) => Match::Yes,
         Some(_) => Match::No,
+        // A create or deletecollection of the resource itself never carries a name: no
+        // names-limited rule can grant it (a subresource's create names its parent object).
+        None if request.subresource.is_none()
+            && matches!(request.verb.as_str(), "create" | "deletecollection") =>
+        {
+            Match::No
+        }
         None => Match::Names(rule.resource_names.clone()),
     }
 }
@@ -529,6 +538,12 @@ mod tests {
         assert_eq!(rule_match(&named, &get), Match::Yes);
         let list = Request::resource("list", "", "secrets");
         assert_eq!(rule_match(&named, &list), Match::Names(vec!["db".into()]));
+        named.verbs.push("create".into());
+        let create = Request::resource("create", "", "secrets");
+        assert_eq!(rule_match(&named, &create), Match::No);
+        named.resources.push("serviceaccounts/token".into());
+        let mint = Request::resource("create", "", "serviceaccounts").with_subresource("token");
+        assert_eq!(rule_match(&named, &mint), Match::Names(vec!["db".into()]));
     }
 
     #[test]

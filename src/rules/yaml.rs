@@ -155,15 +155,34 @@ enum Open {
 struct Builder {
     documents: Vec<Node>,
     stack: Vec<Open>,
-    anchors: std::collections::HashMap<usize, Node>,
+    /// Anchored nodes and how many nodes each holds.
+    anchors: std::collections::HashMap<usize, (Node, usize)>,
+    /// Nodes copied by aliases so far (bounded: a few lines of aliases can otherwise expand
+    /// into billions of nodes).
+    aliased: usize,
     error: Option<String>,
     error_line: usize,
+}
+
+/// Nodes aliases may copy in one stream.
+const MAX_ALIASED_NODES: usize = 1_000_000;
+
+fn node_count(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Scalar(..) => 0,
+        Value::Seq(items) => items.iter().map(node_count).sum(),
+        Value::Map(entries) => entries
+            .iter()
+            .map(|(k, v)| node_count(k) + node_count(v))
+            .sum(),
+    }
 }
 
 impl Builder {
     fn push(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.insert(anchor, node.clone());
+            let count = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), count));
         }
         match self.stack.last_mut() {
             None => self.documents.push(node),
@@ -214,8 +233,20 @@ impl MarkedEventReceiver for Builder {
                 };
                 self.push(node, anchor);
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(node) => self.push(node, 0),
+            Event::Alias(id) => match self.anchors.get(&id) {
+                Some((_, count)) if self.aliased + count > MAX_ALIASED_NODES => {
+                    if self.error.is_none() {
+                        self.error = Some(format!(
+                            "aliases expand to more than {MAX_ALIASED_NODES} nodes"
+                        ));
+                        self.error_line = line;
+                    }
+                }
+                Some((node, count)) => {
+                    self.aliased += count;
+                    let node = node.clone();
+                    self.push(node, 0);
+                }
                 None => {
                     if self.error.is_none() {
                         self.error = Some(format!("alias to unknown anchor {id}"));
@@ -245,6 +276,19 @@ mod tests {
         assert_eq!(items[1].scalar(), Some(Scalar::Null));
         assert_eq!(docs[0].get("a").unwrap().scalar(), Some(Scalar::Int(1)));
         assert_eq!(docs[1].get("c").unwrap().line, 6);
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let p = i - 1;
+            text.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        let err = parse_documents(&text).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{err}");
     }
 
     #[test]

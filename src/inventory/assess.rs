@@ -611,46 +611,46 @@ pub fn assess(dump: &Dump) -> RbacReport {
     // What each service account can do — through its own bindings, its user name and its
     // implicit groups — to weigh the kinds that reach service accounts.
     let accounts = all_accounts(dump, &mounts);
+    // Subjects holding part of a capability that needs several (a CSR approval's halves).
+    let partial: HashMap<&Subject, BTreeSet<PartKey>> = held
+        .iter()
+        .filter_map(|(subject, scopes)| {
+            let parts = partial_parts(scopes);
+            (!parts.is_empty()).then_some((subject, parts))
+        })
+        .collect();
     let merged_extras: BTreeMap<ServiceAccountKey, Vec<InventoryFinding>> = accounts
         .iter()
         .filter_map(|(ns, name)| {
-            let extras = merged_only_findings(&rbac, &held, ns, name);
+            let holders = holders(ns, name);
+            // Only when the holders' halves together complete a capability in some scope.
+            let halves: BTreeSet<&PartKey> = holders
+                .iter()
+                .filter_map(|s| partial.get(s))
+                .flatten()
+                .collect();
+            if !completes(&halves) {
+                return None;
+            }
+            let extras = merged_only_findings(&rbac, &held, &holders);
             (!extras.is_empty()).then(|| ((ns.clone(), name.clone()), extras))
         })
         .collect();
     let sa_direct = account_powers(&accounts, &capability_findings, &merged_extras, false);
+    // What a pod creation, token mint or impersonation in a scope reaches: the worst account
+    // there and a few of them by name, worked out once per scope.
+    let mut reach_of: HashMap<Option<String>, Option<(Severity, String)>> = HashMap::new();
     for f in &mut capability_findings {
         if !REACHES_SERVICE_ACCOUNTS.contains(&f.kind.as_str()) {
             continue;
         }
-        let reachable: Vec<(&ServiceAccountKey, &Powers)> = sa_direct
-            .iter()
-            .filter(|((ns, _), (severity, _))| {
-                *severity >= Severity::High
-                    && f.namespace.as_deref().is_none_or(|scope| scope == ns)
-            })
-            .collect();
-        if let Some(worst) = reachable.iter().map(|(_, (s, _))| *s).max() {
-            f.severity = f.severity.max(worst);
+        let reached = reach_of
+            .entry(f.namespace.clone())
+            .or_insert_with(|| reached_accounts(&sa_direct, f.namespace.as_deref()));
+        if let Some((worst, listed)) = reached {
+            f.severity = f.severity.max(*worst);
             f.weight = f.severity;
-            let listed: Vec<String> = reachable
-                .iter()
-                .take(5)
-                .map(|((ns, name), (_, kinds))| {
-                    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
-                    format!("{ns}/{name} ({})", kinds.join(", "))
-                })
-                .collect();
-            let more = reachable.len().saturating_sub(listed.len());
-            f.message.push_str(&format!(
-                "; reaches the service accounts {}{}",
-                listed.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            ));
+            f.message.push_str(listed);
         }
     }
     let sa_powers = account_powers(&accounts, &capability_findings, &merged_extras, true);
@@ -759,16 +759,20 @@ fn subject_findings(
     let cluster_full = scopes
         .get(&Scope::Cluster)
         .is_some_and(|h| !h.full_control.is_empty());
-    let cluster_kinds: BTreeSet<usize> = scopes
-        .get(&Scope::Cluster)
-        .map(|h| {
-            granted_capabilities(h)
-                .into_iter()
-                .map(|(c, ..)| c)
-                .collect()
-        })
+    let granted_in: Vec<(&Scope, &Held, Vec<Granted>)> = scopes
+        .iter()
+        .map(|(scope, h)| (scope, h, granted_capabilities(h)))
+        .collect();
+    let cluster_kinds: BTreeSet<usize> = granted_in
+        .iter()
+        .find(|(scope, ..)| **scope == Scope::Cluster)
+        .map(|(.., granted)| granted.iter().map(|g| g.0).collect())
         .unwrap_or_default();
-    for (scope, h) in scopes {
+    let rbac_write = CAPABILITIES
+        .iter()
+        .position(|c| c.kind == RBAC_WRITE)
+        .unwrap_or(usize::MAX);
+    for (scope, h, granted) in granted_in {
         let namespace = scope.namespace().map(str::to_owned);
         if !h.full_control.is_empty() {
             if *scope != Scope::Cluster && cluster_full {
@@ -789,13 +793,8 @@ fn subject_findings(
         if cluster_full {
             continue;
         }
-        let granted = granted_capabilities(h);
-        let rbac_write = |h: &Held| {
-            granted_capabilities(h)
-                .iter()
-                .any(|(c, ..)| CAPABILITIES[*c].kind == RBAC_WRITE)
-        };
-        let can_write_rbac = rbac_write(h) || scopes.get(&Scope::Cluster).is_some_and(rbac_write);
+        let can_write_rbac =
+            cluster_kinds.contains(&rbac_write) || granted.iter().any(|g| g.0 == rbac_write);
         for (c, hit, bindings) in granted {
             let kind = CAPABILITIES[c].kind;
             if kind == RBAC_WRITE || (*scope != Scope::Cluster && cluster_kinds.contains(&c)) {
@@ -841,8 +840,11 @@ fn subject_findings(
     out
 }
 
+/// A capability granted in a scope: its index, what grants it, the bindings.
+type Granted = (usize, PartHit, BTreeSet<usize>);
+
 /// Capabilities whose every part is granted in this scope.
-fn granted_capabilities(h: &Held) -> Vec<(usize, PartHit, BTreeSet<usize>)> {
+fn granted_capabilities(h: &Held) -> Vec<Granted> {
     let mut out = Vec::new();
     for (c, capability) in CAPABILITIES.iter().enumerate() {
         let mut hit = PartHit::default();
@@ -1212,6 +1214,39 @@ fn reach(
         .collect()
 }
 
+/// The accounts with high or critical permissions in a namespace (all namespaces for none):
+/// the worst severity and "; reaches the service accounts a (kinds), b (kinds) and N more".
+fn reached_accounts(
+    powers: &BTreeMap<ServiceAccountKey, Powers>,
+    namespace: Option<&str>,
+) -> Option<(Severity, String)> {
+    let reachable: Vec<(&ServiceAccountKey, &Powers)> = powers
+        .iter()
+        .filter(|((ns, _), (severity, _))| {
+            *severity >= Severity::High && namespace.is_none_or(|scope| scope == ns)
+        })
+        .collect();
+    let worst = reachable.iter().map(|(_, (s, _))| *s).max()?;
+    let listed: Vec<String> = reachable
+        .iter()
+        .take(5)
+        .map(|((ns, name), (_, kinds))| {
+            let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+            format!("{ns}/{name} ({})", kinds.join(", "))
+        })
+        .collect();
+    let more = reachable.len().saturating_sub(listed.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some((
+        worst,
+        format!("; reaches the service accounts {}{more}", listed.join(", ")),
+    ))
+}
+
 /// Every service account: declared, bound, or used by a pod.
 fn all_accounts(dump: &Dump, mounts: &Mounts) -> BTreeSet<ServiceAccountKey> {
     let mut accounts: BTreeSet<ServiceAccountKey> = dump
@@ -1257,25 +1292,9 @@ fn holders(ns: &str, name: &str) -> [Subject; 5] {
 fn merged_only_findings(
     rbac: &Rbac<'_>,
     held: &BTreeMap<Subject, BTreeMap<Scope, Held>>,
-    ns: &str,
-    name: &str,
+    holders: &[Subject; 5],
 ) -> Vec<InventoryFinding> {
-    let holders = holders(ns, name);
     let present: Vec<&BTreeMap<Scope, Held>> = holders.iter().filter_map(|s| held.get(s)).collect();
-    let partial = |scopes: &BTreeMap<Scope, Held>| {
-        scopes.values().any(|h| {
-            let granted: BTreeSet<usize> = granted_capabilities(h)
-                .into_iter()
-                .map(|(c, ..)| c)
-                .collect();
-            h.parts
-                .keys()
-                .any(|(c, _)| CAPABILITIES[*c].parts.len() > 1 && !granted.contains(c))
-        })
-    };
-    if present.len() < 2 || !present.iter().any(|scopes| partial(scopes)) {
-        return Vec::new();
-    }
     let mut merged: BTreeMap<Scope, Held> = BTreeMap::new();
     for scopes in &present {
         for (scope, h) in scopes.iter() {
@@ -1297,6 +1316,36 @@ fn merged_only_findings(
                 .any(|c| c.kind == f.kind && c.parts.len() > 1)
         })
         .collect()
+}
+
+/// A part of a capability held in a scope: (scope, capability, part).
+type PartKey = (Scope, usize, usize);
+
+/// The parts a subject holds of capabilities that need several, where it lacks the rest.
+fn partial_parts(scopes: &BTreeMap<Scope, Held>) -> BTreeSet<PartKey> {
+    let mut out = BTreeSet::new();
+    for (scope, h) in scopes {
+        for (c, capability) in CAPABILITIES.iter().enumerate() {
+            let parts = capability.parts.len();
+            let held: Vec<usize> = (0..parts)
+                .filter(|p| h.parts.contains_key(&(c, *p)))
+                .collect();
+            if parts > 1 && !held.is_empty() && held.len() < parts {
+                out.extend(held.into_iter().map(|p| (scope.clone(), c, p)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether parts held by several subjects complete a capability in one scope (or with the
+/// cluster-wide ones).
+fn completes(halves: &BTreeSet<&PartKey>) -> bool {
+    halves.iter().any(|(scope, c, _)| {
+        (0..CAPABILITIES[*c].parts.len()).all(|p| {
+            halves.contains(&(scope.clone(), *c, p)) || halves.contains(&(Scope::Cluster, *c, p))
+        })
+    })
 }
 
 /// Per service account, the worst weight and the kinds of what its holders can do (the kinds

@@ -164,6 +164,65 @@ fn body_string(raw: Option<&crate::event::RawJson<'_>>, path: &[&str]) -> Option
     }
 }
 
+/// What a Docker Engine API call returns that may hold credentials: a container's
+/// configuration (its environment), logs, files or whole filesystem, a command run in it, the
+/// swarm's join tokens or unlock key, a plugin's settings.
+fn docker_path(
+    event: &AuditEvent<'_>,
+    resource: &str,
+    sub: &str,
+    verb: &str,
+) -> Option<(&'static str, &'static str, String)> {
+    let name = event
+        .object_ref
+        .as_ref()
+        .and_then(|o| o.name.as_deref())
+        .unwrap_or("?");
+    let uri = event.request_uri.as_deref().unwrap_or("");
+    Some(match (resource, sub, verb) {
+        ("containers", "", "get") => (
+            "possible",
+            "returned",
+            format!("the configuration of container {name} (its environment may hold credentials)"),
+        ),
+        ("containers", "logs", "get") => (
+            "possible",
+            "returned",
+            format!("the logs of container {name}"),
+        ),
+        ("containers", "archive", "get") => {
+            let path = crate::docker::api::query_value(uri, "path").unwrap_or_default();
+            (
+                "possible",
+                "returned",
+                format!("files at {path} in container {name}"),
+            )
+        }
+        ("containers", "export", "get") => (
+            "possible",
+            "returned",
+            format!("the whole filesystem of container {name}"),
+        ),
+        ("containers", "exec" | "attach", _) | ("exec", "start", _) => (
+            "possible",
+            "ran",
+            format!(
+                "a command in container {name} (it sees the container's environment and files)"
+            ),
+        ),
+        ("swarm", "unlockkey", "get") => {
+            ("possible", "returned", "the swarm unlock key".to_owned())
+        }
+        ("swarm", "", "get") => ("possible", "returned", "the swarm's join tokens".to_owned()),
+        ("plugins", "", "get") | ("plugins", "privileges", "get") => (
+            "possible",
+            "returned",
+            format!("the settings of plugin {name} (its environment may hold credentials)"),
+        ),
+        _ => return None,
+    })
+}
+
 /// The DESIGN.md verdict: did a credential reach the caller? The reason names what was (or
 /// would have been) exposed, and the Secret's type when the event's level shows it.
 pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
@@ -175,7 +234,10 @@ pub fn exposure(event: &AuditEvent<'_>) -> Exposure {
     let verb = event.verb.as_deref().unwrap_or("");
     let reading = matches!(verb, "get" | "list" | "watch");
     // (verdict on success, what happens on success, what it concerns)
+    let docker_path =
+        crate::rules::is_docker(event).then(|| docker_path(event, resource, sub, verb));
     let credential_path: Option<(&str, &str, String)> = match (resource, sub) {
+        _ if docker_path.is_some() => docker_path.flatten(),
         ("secrets", "") if reading => {
             let kind = body_string(event.response_object.as_ref(), &["type"])
                 .map(|t| format!(" (type {t})"))

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod coverage;
 pub mod decode;
+pub mod docker;
 pub mod engine;
 pub mod event;
 pub mod findings;

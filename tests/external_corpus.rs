@@ -103,6 +103,13 @@ fn shared_external_corpus() {
             );
         }
     }
+    // frangipanni's syslog excerpt: two dockerd API calls among systemd lines (rejected, as text
+    // that is no event) and other dockerd lines (skipped).
+    assert_eq!(
+        events_per_file.remove("frangipanni-dockerd-syslog/log-file.txt"),
+        Some(2),
+        "dockerd's Calling lines"
+    );
     assert_eq!(events_per_file, want, "events decoded per audit file");
 
     // Every rejection is in a file that is not an audit log, and every such file is reported.
@@ -148,7 +155,8 @@ fn shared_external_corpus() {
     // The totals, as the summary gives them.
     let summary = common::summary(&summary_path);
     let n = |path: &[&str]| summary.pointer(path).and_then(|v| v.as_u64()).unwrap_or(0);
-    assert_eq!(n(&["events"]), 334);
+    assert_eq!(n(&["events"]), 336);
+    assert_eq!(n(&["events_by_format", "docker_daemon_log"]), 2);
     assert_eq!(n(&["events_by_format", "k8s_audit"]), 55);
     assert_eq!(n(&["events_by_format", "log_wrapper"]), 188);
     assert_eq!(n(&["events_by_format", "gke_log_entry"]), 55);

@@ -103,6 +103,8 @@ fn external_subset_kept_in_the_project() {
         ("falco/exec_pod.json", 1),
         ("khi/k8s_audit__container_recorder_test_1_2.jsonl", 1),
         ("khi/oss__test-log.jsonl", 1),
+        // Two dockerd API calls among syslog lines.
+        ("other/log-file.txt", 2),
         ("panther/panther_rule_tests_aks.jsonl", 34),
         ("panther/panther_rule_tests_eks.jsonl", 188),
         ("panther/panther_rule_tests_gke.jsonl", 51),

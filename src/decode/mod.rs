@@ -6,6 +6,7 @@
 //! `properties.log` holds the Event as a string), so dispatch recurses, to a fixed depth.
 
 mod aks;
+pub mod docker;
 mod eks;
 mod gke;
 
@@ -122,6 +123,8 @@ pub enum SkipReason {
     EksNonAuditStream,
     /// A batch with no items.
     EmptyBatch,
+    /// A dockerd log line that is not an API call (startup, plugins, containerd).
+    DockerNonApiLine,
 }
 
 impl SkipReason {
@@ -130,6 +133,7 @@ impl SkipReason {
             SkipReason::CloudWatchControlMessage => "cloudwatch_control_message",
             SkipReason::EksNonAuditStream => "eks_non_audit_stream",
             SkipReason::EmptyBatch => "empty_batch",
+            SkipReason::DockerNonApiLine => "docker_non_api_line",
         }
     }
 }
@@ -217,6 +221,7 @@ impl Decoder {
             Some(b'{') => self.decode_object(trimmed, ctx, sink),
             Some(b'[') => self.decode_array(trimmed, ctx, sink),
             Some(b) if b.is_ascii_digit() => self.decode_export_line(trimmed, ctx, sink),
+            _ if self.decode_docker_text(trimmed, ctx, sink) => {}
             _ => reject_text(trimmed, ctx, sink),
         }
     }
@@ -229,6 +234,7 @@ impl Decoder {
                 self.emit(&event, record, ctx, format, sink);
                 return;
             }
+            Ok(_) if self.decode_docker_json(record, ctx, sink) => return,
             Ok(_) => None,
             Err(e) => {
                 if !e.is_unmatched_type() {
@@ -239,6 +245,9 @@ impl Decoder {
                 Some(e)
             }
         };
+        if native_error.is_some() && self.decode_docker_json(record, ctx, sink) {
+            return;
+        }
         let wrapper = match sonic_rs::from_slice::<Wrapper>(record) {
             Ok(w) => w,
             Err(e) => {
@@ -373,6 +382,24 @@ impl Decoder {
         format: SourceFormat,
         sink: &mut S,
     ) {
+        // Events credwatch wrote from Docker records say so when they are read back.
+        let platform = match event.annotations.get(docker::IDENTITY_ANNOTATION) {
+            Some(_) => Platform::Docker,
+            None => Platform::Kubernetes,
+        };
+        self.emit_platform(event, raw, ctx, format, platform, sink);
+    }
+
+    /// Hands a decoded event to the sink with its envelope, on a given platform.
+    fn emit_platform<S: Sink>(
+        &self,
+        event: &AuditEvent<'_>,
+        raw: &[u8],
+        ctx: &Ctx<'_>,
+        format: SourceFormat,
+        platform: Platform,
+        sink: &mut S,
+    ) {
         let prior = event
             .prior_envelope
             .as_ref()
@@ -383,7 +410,7 @@ impl Decoder {
             .or_else(|| prior.map(Cow::Borrowed))
             .or_else(|| self.default_cluster.as_deref().map(Cow::Borrowed));
         let envelope = Envelope {
-            platform: Platform::Kubernetes,
+            platform,
             cluster,
             format,
             envelope_time: ctx.envelope_time.clone(),

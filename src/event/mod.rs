@@ -522,10 +522,14 @@ pub enum SourceFormat {
     GkeLogEntry,
     /// Azure diagnostic record, category `kube-audit` or `kube-audit-admin`.
     AksDiagnostic,
+    /// A dockerd debug log line or record (`Calling GET /v1.41/…`): text, JSON or journald.
+    DockerDaemonLog,
+    /// `docker events --format '{{json .}}'`.
+    DockerEvents,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 10] = [
+    pub const ALL: [SourceFormat; 12] = [
         SourceFormat::K8sAudit,
         SourceFormat::K8sEventList,
         SourceFormat::JsonArray,
@@ -536,6 +540,8 @@ impl SourceFormat {
         SourceFormat::EksExportText,
         SourceFormat::GkeLogEntry,
         SourceFormat::AksDiagnostic,
+        SourceFormat::DockerDaemonLog,
+        SourceFormat::DockerEvents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -550,6 +556,8 @@ impl SourceFormat {
             SourceFormat::EksExportText => "eks_export_text",
             SourceFormat::GkeLogEntry => "gke_log_entry",
             SourceFormat::AksDiagnostic => "aks_diagnostic",
+            SourceFormat::DockerDaemonLog => "docker_daemon_log",
+            SourceFormat::DockerEvents => "docker_events",
         }
     }
 

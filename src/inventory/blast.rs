@@ -225,5 +225,6 @@ pub fn reach_rule() -> &'static crate::rules::RuleMeta {
         file: "<inventory>".to_owned(),
         line: 0,
         builtin: true,
+        docker: false,
     })
 }

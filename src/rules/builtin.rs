@@ -9,6 +9,7 @@ macro_rules! embed {
 /// (path under `rules/`, text) of every built-in rule and test file.
 pub static FILES: &[(&str, &str)] = embed![
     "credwatch/access.yml",
+    "credwatch/docker.yml",
     "credwatch/exec.yml",
     "credwatch/filters.yml",
     "credwatch/secrets.yml",

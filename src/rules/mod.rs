@@ -71,6 +71,25 @@ pub struct RuleMeta {
     pub file: String,
     pub line: usize,
     pub builtin: bool,
+    /// `logsource: {product: docker}`: the rule sees Docker Engine API events only; other rules
+    /// see Kubernetes events only.
+    pub docker: bool,
+}
+
+impl Rule {
+    /// Whether the rule matches the event: its log source (Kubernetes or Docker) and its
+    /// detection; filters aside.
+    pub fn applies(&self, ev: &EventView<'_, '_>) -> bool {
+        self.meta.docker == is_docker(ev.event) && self.detection.eval(ev)
+    }
+}
+
+/// Docker Engine API events carry credwatch's identity annotation (none, uid+pid, …).
+pub fn is_docker(event: &crate::event::AuditEvent<'_>) -> bool {
+    event
+        .annotations
+        .get(crate::decode::docker::IDENTITY_ANNOTATION)
+        .is_some()
 }
 
 impl RuleMeta {
@@ -574,9 +593,10 @@ impl RuleSet {
     #[inline]
     pub fn matches(&self, ev: &EventView<'_, '_>, hit: &mut impl FnMut(usize)) -> u64 {
         let mut suppressed = 0;
+        let docker = is_docker(ev.event);
         let mut check = |i: u32| {
             let rule = &self.rules[i as usize];
-            if rule.detection.eval(ev) {
+            if rule.meta.docker == docker && rule.detection.eval(ev) {
                 if rule
                     .filters
                     .iter()

@@ -271,6 +271,11 @@ impl ByteSet {
     }
 }
 
+/// Every record a Docker event is decoded from holds one of these (lowercase): dockerd's
+/// `Calling METHOD /path`, `docker events`' `"Actor"`, or the identity annotation of an event
+/// credwatch wrote.
+const DOCKER_RECORD_LITERALS: &[&str] = &["calling ", "\"actor\"", "credwatch.dev/identity"];
+
 impl Prefilter {
     pub fn build(rules: &[Rule]) -> Prefilter {
         let off = |why: String| Prefilter {
@@ -285,7 +290,19 @@ impl Prefilter {
         }
         let mut cnfs = Vec::new();
         for r in rules {
-            let cnf = detection_cnf(&r.detection);
+            // A Docker event is made from a record that does not read like it (a daemon log
+            // line, a `docker events` object): its rules are anchored on what every such record
+            // holds instead.
+            let cnf = if r.meta.docker {
+                vec![
+                    DOCKER_RECORD_LITERALS
+                        .iter()
+                        .map(|l| (*l).to_owned())
+                        .collect(),
+                ]
+            } else {
+                detection_cnf(&r.detection)
+            };
             if cnf.is_empty() {
                 return off(format!(
                     "rule `{}` has no literal every match must contain",

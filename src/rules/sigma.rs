@@ -227,6 +227,11 @@ pub fn parse_document(
         file: file.to_owned(),
         line: doc.line,
         builtin: false,
+        docker: doc
+            .get("logsource")
+            .and_then(|l| l.get("product"))
+            .and_then(scalar_string)
+            .is_some_and(|p| p.eq_ignore_ascii_case("docker")),
     };
     let tests = credwatch
         .and_then(|c| c.get("tests"))
@@ -285,6 +290,8 @@ fn other_logsource(node: Option<&Node>, cx: &mut Ctx<'_>) -> Option<String> {
     let product = node.get("product").and_then(scalar_string);
     let service = node.get("service").and_then(scalar_string);
     match (product.as_deref(), service.as_deref()) {
+        // credwatch's own: Docker Engine API calls, whatever record they came from.
+        (Some(p), _) if p.eq_ignore_ascii_case("docker") => None,
         (Some(p), _) if !p.eq_ignore_ascii_case("kubernetes") => {
             Some(format!("logsource product `{p}`"))
         }

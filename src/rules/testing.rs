@@ -94,7 +94,7 @@ impl TestResult {
 pub fn rule_matches(set: &RuleSet, index: usize, decoded: &Decoded<'_, '_>) -> bool {
     let view = EventView::new(decoded);
     let rule = &set.rules[index];
-    rule.detection.eval(&view)
+    rule.applies(&view)
         && !rule
             .filters
             .iter()
@@ -121,7 +121,7 @@ pub fn run(set: &RuleSet) -> Vec<TestResult> {
                     test.file.ends_with(".tests.yml") || test.file.ends_with(".tests.yaml");
                 with_decoded(&event, &location, |d| {
                     let matched = if as_written {
-                        rule.detection.eval(&EventView::new(d))
+                        rule.applies(&EventView::new(d))
                     } else {
                         rule_matches(set, i, d)
                     };

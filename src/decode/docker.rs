@@ -1,0 +1,519 @@
+//! Docker Engine API activity in the one event shape, from the daemon's own records:
+//!
+//! - dockerd debug logs, `Calling GET /v1.41/containers/app1/json`, as written under systemd
+//!   (`time="…" level=debug msg="Calling …"`), through syslog (`May 10 04:00:00 host
+//!   dockerd-current: time=…`), to a terminal (`DEBU[2024-…] Calling …`), in dockerd's JSON log
+//!   format (`{"level":"debug","msg":"Calling …","time":"…"}`) and as `journalctl -o json`
+//!   records (`MESSAGE`, `_HOSTNAME`, `__REALTIME_TIMESTAMP`);
+//! - `docker events --format '{{json .}}'` (exec_create/exec_start with the command, archive-path,
+//!   export, commit, push, …).
+//!
+//! None of these says who called: the events carry no user, and the annotation
+//! `credwatch.dev/identity` says so (`none`). The daemon's host, when the record names it, is in
+//! `credwatch.dev/docker-host`.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::{Ctx, Decoder, Sink};
+use crate::docker::api;
+use crate::event::{Annotations, AuditEvent, ObjectRef, ResponseStatus, SourceFormat, UserInfo};
+
+pub const IDENTITY_ANNOTATION: &str = "credwatch.dev/identity";
+pub const HOST_ANNOTATION: &str = "credwatch.dev/docker-host";
+
+/// One API call a daemon record shows.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DaemonCall {
+    pub time: Option<String>,
+    pub method: String,
+    pub target: String,
+    pub host: Option<String>,
+    pub status: Option<i64>,
+}
+
+/// `Calling GET /path` → (method, target).
+fn calling(message: &str) -> Option<(String, String)> {
+    let rest = message.trim().strip_prefix("Calling ")?;
+    let (method, target) = rest.split_once(' ')?;
+    let target = target.split_whitespace().next()?;
+    (method.bytes().all(|b| b.is_ascii_uppercase()) && target.starts_with('/'))
+        .then(|| (method.to_owned(), target.to_owned()))
+}
+
+/// logfmt pairs (`key=value`, `key="quoted \"value\""`).
+fn logfmt(text: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut rest = text.trim_start();
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].trim().to_owned();
+        if key.is_empty() || key.contains(' ') {
+            break;
+        }
+        rest = &rest[eq + 1..];
+        let value;
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let mut out = String::new();
+            let mut end = quoted.len();
+            let mut chars = quoted.char_indices();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, next)) = chars.next() {
+                            out.push(next);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => out.push(c),
+                }
+            }
+            value = out;
+            rest = quoted.get(end..).unwrap_or("");
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            value = rest[..end].to_owned();
+            rest = &rest[end..];
+        }
+        pairs.push((key, value));
+        rest = rest.trim_start();
+    }
+    pairs
+}
+
+/// A dockerd text line in any of its forms, with a syslog prefix or not.
+pub fn parse_text_line(line: &str) -> Option<DaemonCall> {
+    let (host, body) = split_syslog(line);
+    let body = body.trim();
+    // Terminal form: `DEBU[2024-03-01T10:00:00.000000000Z] Calling GET /…`.
+    if body.len() > 5
+        && body.as_bytes()[4] == b'['
+        && body[..4].bytes().all(|b| b.is_ascii_uppercase())
+    {
+        let close = body.find(']')?;
+        let stamp = &body[5..close];
+        let (method, target) = calling(&body[close + 1..])?;
+        // `DEBU[0042]` counts seconds since the daemon started: no time.
+        let absolute = stamp.contains('-') && stamp.contains('T');
+        let time = (absolute && crate::event::normalize_timestamp(stamp).is_some())
+            .then(|| stamp.to_owned());
+        return Some(DaemonCall {
+            time,
+            method,
+            target,
+            host,
+            status: None,
+        });
+    }
+    if !body.contains("msg=") {
+        return None;
+    }
+    let pairs = logfmt(body);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let (method, target) = calling(get("msg")?)?;
+    Some(DaemonCall {
+        time: get("time").map(str::to_owned),
+        method,
+        target,
+        host,
+        status: None,
+    })
+}
+
+/// A dockerd log line that is not an API call (startup, plugins, containerd): under syslog with
+/// a dockerd program name, or in the terminal form.
+fn is_dockerd_line(line: &str) -> bool {
+    let (host, body) = split_syslog(line);
+    let body = body.trim_start();
+    let terminal = body.len() > 5
+        && body.as_bytes()[4] == b'['
+        && matches!(
+            &body[..4],
+            "DEBU" | "INFO" | "WARN" | "ERRO" | "FATA" | "PANI" | "TRAC"
+        );
+    // dockerd writing to a file or pipe: logrus's text format.
+    let logrus = body.starts_with("time=\"") && body.contains(" level=") && body.contains(" msg=");
+    host.is_some() || terminal || logrus
+}
+
+/// `May 10 04:00:00 host dockerd-current[123]: rest` → (host, rest); other lines unchanged.
+fn split_syslog(line: &str) -> (Option<String>, &str) {
+    let Some(at) = line.find(" dockerd") else {
+        return (None, line);
+    };
+    let after = &line[at + 1..];
+    let Some(colon) = after.find(": ") else {
+        return (None, line);
+    };
+    let program = &after[..colon];
+    if program.contains(' ') {
+        return (None, line);
+    }
+    let host = line[..at]
+        .rsplit(' ')
+        .next()
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned);
+    (host, &after[colon + 2..])
+}
+
+/// A JSON record from dockerd (JSON log format), journald (`journalctl -o json`) or
+/// `docker events`; `None` when it is none of them.
+pub fn parse_json(record: &[u8]) -> Option<Vec<DaemonCall>> {
+    // Cheap look before parsing: these keys are what tells the forms apart.
+    let text = std::str::from_utf8(record).ok()?;
+    if !(text.contains("\"msg\"") || text.contains("\"MESSAGE\"") || text.contains("\"Actor\"")) {
+        return None;
+    }
+    let value: Value = serde_json::from_str(text).ok()?;
+    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    if let Some(message) = value.get("MESSAGE").and_then(Value::as_str) {
+        let mut call = parse_text_line(message)?;
+        call.host = call.host.or_else(|| str_of(&value, "_HOSTNAME"));
+        if call.time.is_none() {
+            // Microseconds since the epoch.
+            call.time = value
+                .get("__REALTIME_TIMESTAMP")
+                .and_then(|t| {
+                    t.as_str()
+                        .and_then(|s| s.parse::<i64>().ok())
+                        .or(t.as_i64())
+                })
+                .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
+                .map(|t| t.to_string());
+        }
+        return Some(vec![call]);
+    }
+    if let Some(message) = value.get("msg").and_then(Value::as_str) {
+        let (method, target) = calling(message)?;
+        return Some(vec![DaemonCall {
+            time: str_of(&value, "time"),
+            method,
+            target,
+            host: None,
+            status: None,
+        }]);
+    }
+    docker_event(&value).map(|call| vec![call])
+}
+
+/// `docker events` records, as the API call that caused each (the events API names the
+/// container and, for exec, the command).
+fn docker_event(value: &Value) -> Option<DaemonCall> {
+    let kind = value.get("Type").and_then(Value::as_str)?;
+    let action = value.get("Action").and_then(Value::as_str)?;
+    let actor = value.get("Actor")?;
+    let attributes = actor.get("Attributes");
+    let attribute = |k: &str| attributes.and_then(|a| a.get(k)).and_then(Value::as_str);
+    let id = actor.get("ID").and_then(Value::as_str).unwrap_or("");
+    let name = attribute("name").unwrap_or(id);
+    let (verb_action, detail) = match action.split_once(": ") {
+        Some((a, d)) => (a, Some(d)),
+        None => (action, None),
+    };
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    let (method, target) = match (kind, verb_action) {
+        ("container", "exec_create") => (
+            "POST",
+            format!(
+                "/containers/{name}/exec?cmd={}",
+                encode(detail.unwrap_or(""))
+            ),
+        ),
+        ("container", "exec_start") => {
+            let exec = attribute("execID").unwrap_or("");
+            (
+                "POST",
+                format!(
+                    "/exec/{exec}/start?container={name}&cmd={}",
+                    encode(detail.unwrap_or(""))
+                ),
+            )
+        }
+        ("container", "archive-path") => (
+            "GET",
+            format!(
+                "/containers/{name}/archive?path={}",
+                encode(attribute("path").unwrap_or(""))
+            ),
+        ),
+        ("container", "extract-to-dir") => (
+            "PUT",
+            format!(
+                "/containers/{name}/archive?path={}",
+                encode(attribute("path").unwrap_or(""))
+            ),
+        ),
+        ("container", "export") => ("GET", format!("/containers/{name}/export")),
+        ("container", "commit") => ("POST", format!("/commit?container={name}")),
+        ("container", "attach") => ("POST", format!("/containers/{name}/attach")),
+        ("container", "top") => ("GET", format!("/containers/{name}/top")),
+        ("container", "create") => ("POST", format!("/containers/create?name={name}")),
+        ("container", "start" | "stop" | "kill" | "restart" | "pause" | "unpause") => {
+            ("POST", format!("/containers/{name}/{verb_action}"))
+        }
+        ("container", "destroy") => ("DELETE", format!("/containers/{name}")),
+        ("image", "push") => ("POST", format!("/images/{name}/push")),
+        ("image", "save") => ("GET", format!("/images/{name}/get")),
+        ("image", "pull") => ("POST", format!("/images/create?fromImage={}", encode(name))),
+        ("secret", "create") => ("POST", "/secrets/create".to_owned()),
+        ("config", "create") => ("POST", "/configs/create".to_owned()),
+        ("service", "create") => ("POST", "/services/create".to_owned()),
+        ("service", "update") => ("POST", format!("/services/{name}/update")),
+        _ => return None,
+    };
+    let time = value
+        .get("timeNano")
+        .and_then(Value::as_i64)
+        .and_then(|ns| jiff::Timestamp::from_nanosecond(i128::from(ns)).ok())
+        .or_else(|| {
+            value
+                .get("time")
+                .and_then(Value::as_i64)
+                .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        })
+        .map(|t| t.to_string());
+    Some(DaemonCall {
+        time,
+        method: method.to_owned(),
+        target,
+        host: None,
+        status: None,
+    })
+}
+
+/// The event a call makes: verb and object from the API path, no user (dockerd's records do not
+/// say who called), the host when known.
+pub fn event_of(call: &DaemonCall) -> Option<AuditEvent<'static>> {
+    let classified = api::classify(&call.method, &call.target)?;
+    let mut annotations = vec![(Cow::Borrowed(IDENTITY_ANNOTATION), Cow::Borrowed("none"))];
+    if let Some(host) = &call.host {
+        annotations.push((Cow::Borrowed(HOST_ANNOTATION), Cow::Owned(host.clone())));
+    }
+    Some(AuditEvent {
+        kind: Some(Cow::Borrowed("Event")),
+        api_version: Some(Cow::Borrowed("audit.k8s.io/v1")),
+        level: Some(Cow::Borrowed("Metadata")),
+        stage: Some(Cow::Borrowed("ResponseComplete")),
+        request_uri: Some(Cow::Owned(call.target.clone())),
+        verb: Some(Cow::Borrowed(classified.verb)),
+        user: UserInfo::default(),
+        object_ref: Some(ObjectRef {
+            resource: Some(Cow::Owned(classified.resource)),
+            subresource: classified.subresource.map(Cow::Owned),
+            name: classified.name.map(Cow::Owned),
+            api_version: classified.api_version.map(Cow::Owned),
+            ..ObjectRef::default()
+        }),
+        response_status: call.status.map(|code| ResponseStatus {
+            code: Some(code),
+            ..ResponseStatus::default()
+        }),
+        request_received_timestamp: call.time.clone().map(Cow::Owned),
+        annotations: Annotations(annotations),
+        ..AuditEvent::default()
+    })
+}
+
+impl Decoder {
+    /// A text line from dockerd: an API call becomes an event, any other dockerd line is
+    /// skipped (counted); false when the line is not dockerd's.
+    pub(super) fn decode_docker_text<S: Sink>(
+        &self,
+        record: &[u8],
+        ctx: &Ctx<'_>,
+        sink: &mut S,
+    ) -> bool {
+        let Ok(text) = std::str::from_utf8(record) else {
+            return false;
+        };
+        if let Some(call) = parse_text_line(text)
+            && self.emit_docker(&call, record, ctx, SourceFormat::DockerDaemonLog, sink)
+        {
+            return true;
+        }
+        if is_dockerd_line(text) {
+            sink.skip(&ctx.origin, super::SkipReason::DockerNonApiLine);
+            return true;
+        }
+        false
+    }
+
+    /// A JSON record from dockerd, journald or `docker events`; false when it is none.
+    pub(super) fn decode_docker_json<S: Sink>(
+        &self,
+        record: &[u8],
+        ctx: &Ctx<'_>,
+        sink: &mut S,
+    ) -> bool {
+        let Some(calls) = parse_json(record) else {
+            return false;
+        };
+        let format = if record.windows(7).any(|w| w == b"\"Actor\"") {
+            SourceFormat::DockerEvents
+        } else {
+            SourceFormat::DockerDaemonLog
+        };
+        let mut any = false;
+        for call in &calls {
+            any |= self.emit_docker(call, record, ctx, format, sink);
+        }
+        any
+    }
+
+    fn emit_docker<S: Sink>(
+        &self,
+        call: &DaemonCall,
+        record: &[u8],
+        ctx: &Ctx<'_>,
+        format: SourceFormat,
+        sink: &mut S,
+    ) -> bool {
+        let Some(event) = event_of(call) else {
+            return false;
+        };
+        self.emit_platform(
+            &event,
+            record,
+            ctx,
+            format,
+            crate::event::Platform::Docker,
+            sink,
+        );
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemon_lines_in_every_form() {
+        // (line, method, target, time, host)
+        type Case<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>);
+        let cases: &[Case] = &[
+            // Real lines: ../shared/external/frangipanni-dockerd-syslog (MIT).
+            (
+                r#"May 10 04:00:00 localhost dockerd-current: time="2020-05-10T04:00:00.629849861+10:00" level=debug msg="Calling GET /_ping""#,
+                "GET",
+                "/_ping",
+                Some("2020-05-10T04:00:00.629849861+10:00"),
+                Some("localhost"),
+            ),
+            (
+                r#"May 10 04:00:00 localhost dockerd-current: time="2020-05-10T04:00:00.630684502+10:00" level=debug msg="Calling GET /v1.26/containers/json?all=1&filters=%7B%22status%22%3A%7B%22dead%22%3Atrue%7D%7D""#,
+                "GET",
+                "/v1.26/containers/json?all=1&filters=%7B%22status%22%3A%7B%22dead%22%3Atrue%7D%7D",
+                Some("2020-05-10T04:00:00.630684502+10:00"),
+                Some("localhost"),
+            ),
+            (
+                r#"time="2024-03-01T10:00:00.123456789Z" level=debug msg="Calling GET /v1.41/containers/app1/json""#,
+                "GET",
+                "/v1.41/containers/app1/json",
+                Some("2024-03-01T10:00:00.123456789Z"),
+                None,
+            ),
+            (
+                "Mar 01 10:00:01 node-7 dockerd[812]: time=\"2024-03-01T10:00:01Z\" level=debug msg=\"Calling POST /v1.41/containers/app1/exec\"",
+                "POST",
+                "/v1.41/containers/app1/exec",
+                Some("2024-03-01T10:00:01Z"),
+                Some("node-7"),
+            ),
+            (
+                "DEBU[2024-03-01T10:00:02.000000000Z] Calling GET /v1.41/containers/app1/logs?stdout=1",
+                "GET",
+                "/v1.41/containers/app1/logs?stdout=1",
+                Some("2024-03-01T10:00:02.000000000Z"),
+                None,
+            ),
+            // A relative stamp (seconds since start) is no time.
+            (
+                "DEBU[0042] Calling HEAD /_ping",
+                "HEAD",
+                "/_ping",
+                None,
+                None,
+            ),
+        ];
+        for (line, method, target, time, host) in cases {
+            let call = parse_text_line(line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(
+                (
+                    call.method.as_str(),
+                    call.target.as_str(),
+                    call.time.as_deref(),
+                    call.host.as_deref()
+                ),
+                (*method, *target, *time, *host),
+                "{line}"
+            );
+        }
+        for not_a_call in [
+            r#"May 10 04:00:00 localhost dockerd-current: time="2020-05-10T04:00:00Z" level=debug msg="authorization plugin: {Action=docker.ps, LoginUID=4294967295, PID=1}""#,
+            "May 10 04:00:00 localhost systemd: Started Docker Application Container Engine.",
+            r#"time="2024-03-01T10:00:00Z" level=info msg="API listen on /run/docker.sock""#,
+            "Calling the doctor",
+        ] {
+            assert!(parse_text_line(not_a_call).is_none(), "{not_a_call}");
+        }
+    }
+
+    #[test]
+    fn json_records_in_every_form() {
+        let dockerd = br#"{"level":"debug","msg":"Calling GET /v1.41/containers/app1/json","time":"2024-03-01T10:00:00.000000000Z"}"#;
+        let call = &parse_json(dockerd).expect("dockerd JSON")[0];
+        assert_eq!(
+            (call.method.as_str(), call.target.as_str()),
+            ("GET", "/v1.41/containers/app1/json")
+        );
+        let journal = br#"{"__REALTIME_TIMESTAMP":"1709287200000000","_HOSTNAME":"node-7","_SYSTEMD_UNIT":"docker.service","MESSAGE":"time=\"2024-03-01T10:00:00Z\" level=debug msg=\"Calling GET /v1.41/containers/app1/archive?path=%2Frun%2Fsecrets\""}"#;
+        let call = &parse_json(journal).expect("journald")[0];
+        assert_eq!(call.host.as_deref(), Some("node-7"));
+        assert_eq!(
+            call.target,
+            "/v1.41/containers/app1/archive?path=%2Frun%2Fsecrets"
+        );
+        let event = br#"{"status":"exec_start: env","id":"9f2c","from":"local/busybox:1","Type":"container","Action":"exec_start: env","Actor":{"ID":"9f2c","Attributes":{"execID":"77aa","image":"local/busybox:1","name":"app1"}},"scope":"local","time":1709287200,"timeNano":1709287200123456789}"#;
+        let call = &parse_json(event).expect("docker events")[0];
+        assert_eq!(call.target, "/exec/77aa/start?container=app1&cmd=env");
+        assert_eq!(call.time.as_deref(), Some("2024-03-01T10:00:00.123456789Z"));
+        let archive = br#"{"Type":"container","Action":"archive-path","Actor":{"ID":"9f2c","Attributes":{"name":"app1","path":"/run/secrets"}},"time":1709287200}"#;
+        let e = event_of(&parse_json(archive).expect("archive")[0]).expect("event");
+        let object = e.object_ref.expect("object");
+        assert_eq!(
+            (
+                e.verb.as_deref(),
+                object.resource.as_deref(),
+                object.subresource.as_deref(),
+                object.name.as_deref()
+            ),
+            (
+                Some("get"),
+                Some("containers"),
+                Some("archive"),
+                Some("app1")
+            )
+        );
+        assert!(parse_json(br#"{"kind":"Event","verb":"get"}"#).is_none());
+    }
+}

@@ -356,3 +356,65 @@ fn harvests_are_counted_per_host() {
         "{alerts:#?}"
     );
 }
+
+#[test]
+fn socket_proxies_and_authz_plugins_name_the_caller() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let log = "tests/fixtures/docker/proxy-and-authz.log";
+    let (decoded, stderr) = events(log, dir.path());
+    assert_eq!(decoded.len(), 3, "{stderr}");
+    let formats: Vec<&str> = decoded
+        .iter()
+        .map(|e| e["envelope"]["format"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        formats,
+        ["docker_socket_proxy", "docker_socket_proxy", "docker_authz"]
+    );
+    assert_eq!(decoded[0]["sourceIPs"][0], "172.18.0.5");
+    assert_eq!(
+        decoded[0]["annotations"]["credwatch.dev/identity"],
+        "source-address"
+    );
+    assert_eq!(decoded[2]["user"]["username"], "ci-runner");
+    assert_eq!(
+        decoded[2]["annotations"]["credwatch.dev/identity"],
+        "mtls-subject"
+    );
+    let alerts = hunt(&["hunt", log, "--format", "jsonl"], dir.path());
+    let titles: Vec<&str> = alerts.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            // The AuthZ record carries no time: untimed alerts come first.
+            "Docker container created with host credentials mounted or privileged",
+            "Docker archive of a credential path",
+            "Swarm unlock key or join tokens read",
+        ]
+    );
+    let unfiltered = hunt(
+        &["hunt", log, "--format", "jsonl", "--no-prefilter"],
+        dir.path(),
+    );
+    assert_eq!(
+        alerts, unfiltered,
+        "the prefilter passes every Docker record"
+    );
+    // The body's environment and the registry-auth header appear nowhere.
+    for args in [
+        vec!["events", log, "--format", "jsonl"],
+        vec!["hunt", log, "--format", "jsonl"],
+        vec!["hunt", log, "--format", "table"],
+    ] {
+        let run = common::credwatch(&args, None, dir.path());
+        for canary in [
+            "CANARY-AUTHZ-9d1e",
+            "Q0FOQVJZLVJFR0FVVEgtN2M",
+            "CANARY-REGAUTH",
+        ] {
+            assert!(!run.stdout.contains(canary), "{args:?} shows {canary}");
+            assert!(!run.stderr.contains(canary), "{args:?} shows {canary}");
+        }
+    }
+}

@@ -22,6 +22,9 @@ use crate::event::{Annotations, AuditEvent, ObjectRef, ResponseStatus, SourceFor
 
 pub const IDENTITY_ANNOTATION: &str = "credwatch.dev/identity";
 pub const HOST_ANNOTATION: &str = "credwatch.dev/docker-host";
+/// Host paths a created container binds (from an AuthZ record's body), comma-separated.
+pub const BINDS_ANNOTATION: &str = "credwatch.dev/docker-binds";
+pub const PRIVILEGED_ANNOTATION: &str = "credwatch.dev/docker-privileged";
 
 /// One API call a daemon record shows.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -31,6 +34,13 @@ pub struct DaemonCall {
     pub target: String,
     pub host: Option<String>,
     pub status: Option<i64>,
+    /// Who called, when the source knows: an AuthZ plugin's user, a proxy's client.
+    pub user: Option<String>,
+    pub source_ip: Option<String>,
+    /// How well the caller is known: `none`, `source-address`, `authz-user`, `mtls-subject`.
+    pub identity: &'static str,
+    /// Facts from the request body that rules need (binds, privileged), never its values.
+    pub facts: Vec<(&'static str, String)>,
 }
 
 /// `Calling GET /path` → (method, target).
@@ -106,6 +116,7 @@ pub fn parse_text_line(line: &str) -> Option<DaemonCall> {
             target,
             host,
             status: None,
+            ..DaemonCall::default()
         });
     }
     if !body.contains("msg=") {
@@ -125,6 +136,7 @@ pub fn parse_text_line(line: &str) -> Option<DaemonCall> {
         target,
         host,
         status: None,
+        ..DaemonCall::default()
     })
 }
 
@@ -170,7 +182,11 @@ fn split_syslog(line: &str) -> (Option<String>, &str) {
 pub fn parse_json(record: &[u8]) -> Option<Vec<DaemonCall>> {
     // Cheap look before parsing: these keys are what tells the forms apart.
     let text = std::str::from_utf8(record).ok()?;
-    if !(text.contains("\"msg\"") || text.contains("\"MESSAGE\"") || text.contains("\"Actor\"")) {
+    if !(text.contains("\"msg\"")
+        || text.contains("\"MESSAGE\"")
+        || text.contains("\"Actor\"")
+        || text.contains("\"RequestMethod\""))
+    {
         return None;
     }
     let value: Value = serde_json::from_str(text).ok()?;
@@ -192,6 +208,12 @@ pub fn parse_json(record: &[u8]) -> Option<Vec<DaemonCall>> {
         }
         return Some(vec![call]);
     }
+    if value.get("RequestMethod").is_some() {
+        return authz_record(&value).map(|call| vec![call]);
+    }
+    if let Some(call) = socket_proxy_json(&value) {
+        return Some(vec![call]);
+    }
     if let Some(message) = value.get("msg").and_then(Value::as_str) {
         let (method, target) = calling(message)?;
         return Some(vec![DaemonCall {
@@ -200,9 +222,184 @@ pub fn parse_json(record: &[u8]) -> Option<Vec<DaemonCall>> {
             target,
             host: None,
             status: None,
+            ..DaemonCall::default()
         }]);
     }
     docker_event(&value).map(|call| vec![call])
+}
+
+/// An AuthZ plugin's request (and response) record — what dockerd sends a plugin, as plugins
+/// log it: the user (from the client certificate) and how it was authenticated, the method and
+/// URI, the body (base64) and the response status. Headers (`X-Registry-Auth`, `Authorization`)
+/// are never read; of the body only facts rules need are kept (binds, privileged).
+fn authz_record(value: &Value) -> Option<DaemonCall> {
+    let text = |k: &str| {
+        value
+            .get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let method = text("RequestMethod")?.to_owned();
+    let target = text("RequestUri")
+        .or_else(|| text("RequestURI"))?
+        .to_owned();
+    let user = text("User").map(str::to_owned);
+    let mtls = value
+        .get("RequestPeerCertificates")
+        .and_then(Value::as_array)
+        .is_some_and(|c| !c.is_empty())
+        || text("UserAuthNMethod").is_some_and(|m| m.eq_ignore_ascii_case("TLS"));
+    let identity = match (&user, mtls) {
+        (Some(_), true) => "mtls-subject",
+        (Some(_), false) => "authz-user",
+        (None, _) => "none",
+    };
+    let mut facts = Vec::new();
+    if let Some(body) = text("RequestBody")
+        .and_then(|b| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.decode(b).ok()
+        })
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    {
+        let host_config = body.get("HostConfig");
+        let binds: Vec<String> = host_config
+            .and_then(|h| h.get("Binds"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter_map(|b| b.split(':').next().map(str::to_owned))
+            .collect();
+        if !binds.is_empty() {
+            facts.push((BINDS_ANNOTATION, binds.join(",")));
+        }
+        if host_config
+            .and_then(|h| h.get("Privileged"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            facts.push((PRIVILEGED_ANNOTATION, "true".to_owned()));
+        }
+    }
+    Some(DaemonCall {
+        time: text("time").or_else(|| text("Time")).map(str::to_owned),
+        method,
+        target,
+        status: value.get("ResponseStatusCode").and_then(Value::as_i64),
+        user,
+        identity,
+        facts,
+        ..DaemonCall::default()
+    })
+}
+
+/// A socket proxy's JSON log line (wollomatic socket-proxy): `{"msg":"allowed request",
+/// "method":"GET","URL":"/v1.45/_ping","client":"172.18.0.5:41234"}`.
+fn socket_proxy_json(value: &Value) -> Option<DaemonCall> {
+    let text = |k: &str| value.get(k).and_then(Value::as_str);
+    let message = text("msg")?;
+    let method = text("method")?.to_owned();
+    let target = text("URL")
+        .or_else(|| text("url"))
+        .or_else(|| text("path"))?
+        .to_owned();
+    let client = text("client").or_else(|| text("remote_addr"));
+    Some(DaemonCall {
+        time: text("time").map(str::to_owned),
+        method,
+        target,
+        status: message.contains("blocked").then_some(403),
+        source_ip: client.map(strip_port),
+        identity: if client.is_some() {
+            "source-address"
+        } else {
+            "none"
+        },
+        ..DaemonCall::default()
+    })
+}
+
+/// `172.18.0.5:41234` → `172.18.0.5`; `[::1]:8080` → `::1`; `::ffff:1.2.3.4:80` → `1.2.3.4`.
+fn strip_port(address: &str) -> String {
+    let address = address.trim();
+    if let Some(rest) = address.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest).to_owned();
+    }
+    let host = match address.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.is_empty() => host,
+        _ => address,
+    };
+    host.strip_prefix("::ffff:").unwrap_or(host).to_owned()
+}
+
+/// A socket proxy's text log line: HAProxy's httplog as docker-socket-proxy (Tecnativa) writes
+/// it (`172.18.0.5:43344 [29/Nov/2026:10:00:00.123] dockerfrontend dockerbackend/dockersocket
+/// 0/0/0/2/2 200 1234 - - ---- 1/1/0/0/0 0/0 "GET /v1.41/containers/json HTTP/1.1"`), or a
+/// wollomatic socket-proxy logfmt line (`msg="allowed request" method=GET URL=/v1.45/_ping
+/// client=…`).
+pub fn parse_socket_proxy_line(line: &str) -> Option<DaemonCall> {
+    if let Some(open) = line.find(" [")
+        && let Some(quote) = line.find(" \"")
+        && quote > open
+    {
+        let request = line[quote + 2..].trim_end().trim_end_matches('"');
+        let mut parts = request.split(' ');
+        let (method, target) = (parts.next()?, parts.next()?);
+        if !method.bytes().all(|b| b.is_ascii_uppercase()) || !target.starts_with('/') {
+            return None;
+        }
+        let client = line[..open].rsplit(' ').next()?;
+        let close = line[open..].find(']')? + open;
+        let stamp = &line[open + 2..close];
+        let fields: Vec<&str> = line.get(close + 1..quote)?.split_whitespace().collect();
+        // frontend backend/server timers status bytes …
+        let status = fields.get(3).and_then(|s| s.parse::<i64>().ok());
+        return Some(DaemonCall {
+            time: haproxy_time(stamp),
+            method: method.to_owned(),
+            target: target.to_owned(),
+            status,
+            source_ip: Some(strip_port(client)),
+            identity: "source-address",
+            ..DaemonCall::default()
+        });
+    }
+    if !line.contains("msg=") || !line.contains("method=") {
+        return None;
+    }
+    let pairs = logfmt(line.trim());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let client = get("client");
+    Some(DaemonCall {
+        time: get("time").map(str::to_owned),
+        method: get("method")?.to_owned(),
+        target: get("URL").or_else(|| get("url"))?.to_owned(),
+        status: get("msg")
+            .is_some_and(|m| m.contains("blocked"))
+            .then_some(403),
+        source_ip: client.map(strip_port),
+        identity: if client.is_some() {
+            "source-address"
+        } else {
+            "none"
+        },
+        ..DaemonCall::default()
+    })
+}
+
+/// HAProxy's `29/Nov/2026:10:00:00.123` (local time, no zone: taken as UTC).
+fn haproxy_time(stamp: &str) -> Option<String> {
+    let parsed = jiff::civil::DateTime::strptime("%d/%b/%Y:%H:%M:%S%.f", stamp)
+        .or_else(|_| jiff::civil::DateTime::strptime("%d/%b/%Y:%H:%M:%S", stamp))
+        .ok()?;
+    // A civil date-time printed with `Z` is that instant in UTC.
+    Some(format!("{parsed}Z"))
 }
 
 /// `docker events` records, as the API call that caused each (the events API names the
@@ -296,6 +493,7 @@ fn docker_event(value: &Value) -> Option<DaemonCall> {
         target,
         host: None,
         status: None,
+        ..DaemonCall::default()
     })
 }
 
@@ -303,9 +501,17 @@ fn docker_event(value: &Value) -> Option<DaemonCall> {
 /// say who called), the host when known.
 pub fn event_of(call: &DaemonCall) -> Option<AuditEvent<'static>> {
     let classified = api::classify(&call.method, &call.target)?;
-    let mut annotations = vec![(Cow::Borrowed(IDENTITY_ANNOTATION), Cow::Borrowed("none"))];
+    let identity = if call.identity.is_empty() {
+        "none"
+    } else {
+        call.identity
+    };
+    let mut annotations = vec![(Cow::Borrowed(IDENTITY_ANNOTATION), Cow::Borrowed(identity))];
     if let Some(host) = &call.host {
         annotations.push((Cow::Borrowed(HOST_ANNOTATION), Cow::Owned(host.clone())));
+    }
+    for (key, value) in &call.facts {
+        annotations.push((Cow::Borrowed(*key), Cow::Owned(value.clone())));
     }
     Some(AuditEvent {
         kind: Some(Cow::Borrowed("Event")),
@@ -314,7 +520,11 @@ pub fn event_of(call: &DaemonCall) -> Option<AuditEvent<'static>> {
         stage: Some(Cow::Borrowed("ResponseComplete")),
         request_uri: Some(Cow::Owned(call.target.clone())),
         verb: Some(Cow::Borrowed(classified.verb)),
-        user: UserInfo::default(),
+        user: UserInfo {
+            username: call.user.clone().map(Cow::Owned),
+            ..UserInfo::default()
+        },
+        source_ips: call.source_ip.clone().map(Cow::Owned).into_iter().collect(),
         object_ref: Some(ObjectRef {
             resource: Some(Cow::Owned(classified.resource)),
             subresource: classified.subresource.map(Cow::Owned),
@@ -349,6 +559,11 @@ impl Decoder {
         {
             return true;
         }
+        if let Some(call) = parse_socket_proxy_line(text)
+            && self.emit_docker(&call, record, ctx, SourceFormat::DockerSocketProxy, sink)
+        {
+            return true;
+        }
         if is_dockerd_line(text) {
             sink.skip(&ctx.origin, super::SkipReason::DockerNonApiLine);
             return true;
@@ -366,8 +581,13 @@ impl Decoder {
         let Some(calls) = parse_json(record) else {
             return false;
         };
-        let format = if record.windows(7).any(|w| w == b"\"Actor\"") {
+        let has = |key: &[u8]| record.windows(key.len()).any(|w| w == key);
+        let format = if has(b"\"Actor\"") {
             SourceFormat::DockerEvents
+        } else if has(b"\"RequestMethod\"") {
+            SourceFormat::DockerAuthz
+        } else if has(b"\"method\"") {
+            SourceFormat::DockerSocketProxy
         } else {
             SourceFormat::DockerDaemonLog
         };
@@ -515,5 +735,109 @@ mod tests {
             )
         );
         assert!(parse_json(br#"{"kind":"Event","verb":"get"}"#).is_none());
+    }
+
+    #[test]
+    fn authz_records_name_the_caller_and_keep_only_facts() {
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::STANDARD.encode(
+            r#"{"Image":"busybox","Env":["DB_PASSWORD=CANARY-AUTHZ-9d1e"],"HostConfig":{"Binds":["/var/run/docker.sock:/var/run/docker.sock","/etc:/host/etc:ro"],"Privileged":true}}"#,
+        );
+        let record = format!(
+            r#"{{"User":"ci-runner","UserAuthNMethod":"TLS","RequestMethod":"POST","RequestUri":"/v1.41/containers/create?name=x","RequestBody":"{body}","RequestHeaders":{{"X-Registry-Auth":"c2VjcmV0"}},"RequestPeerCertificates":["MIIB"],"ResponseStatusCode":201}}"#
+        );
+        let call = &parse_json(record.as_bytes()).expect("authz")[0];
+        assert_eq!(call.user.as_deref(), Some("ci-runner"));
+        assert_eq!(call.identity, "mtls-subject");
+        assert_eq!(call.status, Some(201));
+        assert_eq!(
+            call.facts,
+            [
+                (BINDS_ANNOTATION, "/var/run/docker.sock,/etc".to_owned()),
+                (PRIVILEGED_ANNOTATION, "true".to_owned())
+            ]
+        );
+        let event = event_of(call).expect("event");
+        let shown = serde_json::to_string(&event).expect("json");
+        assert!(
+            !shown.contains("CANARY-AUTHZ-9d1e") && !shown.contains("c2VjcmV0"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn socket_proxy_lines() {
+        // (line, method, target, source, status, time)
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<i64>,
+            Option<&'a str>,
+        );
+        let cases: &[Case] = &[
+            (
+                r#"172.18.0.5:43344 [29/Nov/2026:10:00:00.123] dockerfrontend dockerbackend/dockersocket 0/0/0/2/2 200 1234 - - ---- 1/1/0/0/0 0/0 "GET /v1.41/containers/json HTTP/1.1""#,
+                "GET",
+                "/v1.41/containers/json",
+                "172.18.0.5",
+                Some(200),
+                Some("2026-11-29T10:00:00.123Z"),
+            ),
+            (
+                r#"Nov 29 10:00:01 proxy haproxy[7]: ::ffff:172.18.0.9:50000 [29/Nov/2026:10:00:01.000] dockerfrontend dockerfrontend/<NOSRV> 0/-1/-1/-1/0 403 192 - - PR-- 1/1/0/0/0 0/0 "POST /v1.41/containers/app1/exec HTTP/1.1""#,
+                "POST",
+                "/v1.41/containers/app1/exec",
+                "172.18.0.9",
+                Some(403),
+                Some("2026-11-29T10:00:01Z"),
+            ),
+            (
+                r#"time=2026-11-29T10:00:02.000Z level=INFO msg="allowed request" method=GET URL=/v1.45/containers/app1/logs client=172.18.0.7:41234"#,
+                "GET",
+                "/v1.45/containers/app1/logs",
+                "172.18.0.7",
+                None,
+                Some("2026-11-29T10:00:02.000Z"),
+            ),
+            (
+                r#"time=2026-11-29T10:00:03.000Z level=WARN msg="blocked request" method=GET URL=/v1.45/containers/app1/archive client=172.18.0.7:41235 reason="method not allowed""#,
+                "GET",
+                "/v1.45/containers/app1/archive",
+                "172.18.0.7",
+                Some(403),
+                Some("2026-11-29T10:00:03.000Z"),
+            ),
+        ];
+        for (line, method, target, source, status, time) in cases {
+            let call = parse_socket_proxy_line(line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(
+                (
+                    call.method.as_str(),
+                    call.target.as_str(),
+                    call.source_ip.as_deref(),
+                    call.status,
+                    call.time.as_deref(),
+                    call.identity
+                ),
+                (
+                    *method,
+                    *target,
+                    Some(*source),
+                    *status,
+                    *time,
+                    "source-address"
+                ),
+                "{line}"
+            );
+        }
+        let json = br#"{"time":"2026-11-29T10:00:04Z","level":"INFO","msg":"allowed request","method":"GET","URL":"/v1.45/_ping","client":"[::1]:41234"}"#;
+        let call = &parse_json(json).expect("wollomatic JSON")[0];
+        assert_eq!(
+            (call.target.as_str(), call.source_ip.as_deref()),
+            ("/v1.45/_ping", Some("::1"))
+        );
+        assert!(parse_socket_proxy_line("127.0.0.1 [x] not a request").is_none());
     }
 }

@@ -366,6 +366,10 @@ impl Decoder {
         let stamp = std::str::from_utf8(stamp).ok();
         let is_time = stamp.is_some_and(|s| crate::event::normalize_timestamp(s).is_some());
         if !is_time || !rest.starts_with(b"{") {
+            // A socket proxy's access line starts with the client's address.
+            if self.decode_docker_text(record, ctx, sink) {
+                return;
+            }
             return reject_text(record, ctx, sink);
         }
         let mut child = ctx.nested(SourceFormat::EksExportText);

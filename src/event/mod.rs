@@ -526,10 +526,14 @@ pub enum SourceFormat {
     DockerDaemonLog,
     /// `docker events --format '{{json .}}'`.
     DockerEvents,
+    /// An AuthZ plugin's request/response record (`User`, `RequestMethod`, `RequestUri`, …).
+    DockerAuthz,
+    /// A Docker socket proxy's access log (HAProxy httplog, wollomatic socket-proxy).
+    DockerSocketProxy,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 12] = [
+    pub const ALL: [SourceFormat; 14] = [
         SourceFormat::K8sAudit,
         SourceFormat::K8sEventList,
         SourceFormat::JsonArray,
@@ -542,6 +546,8 @@ impl SourceFormat {
         SourceFormat::AksDiagnostic,
         SourceFormat::DockerDaemonLog,
         SourceFormat::DockerEvents,
+        SourceFormat::DockerAuthz,
+        SourceFormat::DockerSocketProxy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -558,6 +564,8 @@ impl SourceFormat {
             SourceFormat::AksDiagnostic => "aks_diagnostic",
             SourceFormat::DockerDaemonLog => "docker_daemon_log",
             SourceFormat::DockerEvents => "docker_events",
+            SourceFormat::DockerAuthz => "docker_authz",
+            SourceFormat::DockerSocketProxy => "docker_socket_proxy",
         }
     }
 

@@ -25,6 +25,8 @@ pub const HOST_ANNOTATION: &str = "credwatch.dev/docker-host";
 /// Host paths a created container binds (from an AuthZ record's body), comma-separated.
 pub const BINDS_ANNOTATION: &str = "credwatch.dev/docker-binds";
 pub const PRIVILEGED_ANNOTATION: &str = "credwatch.dev/docker-privileged";
+/// Swarm secrets a created or updated service mounts, by name, comma-separated.
+pub const SECRETS_ANNOTATION: &str = "credwatch.dev/docker-secrets";
 
 /// One API call a daemon record shows.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -280,6 +282,17 @@ fn authz_record(value: &Value) -> Option<DaemonCall> {
             .unwrap_or(false)
         {
             facts.push((PRIVILEGED_ANNOTATION, "true".to_owned()));
+        }
+        // A swarm service's secrets, by name (names, not values).
+        let secrets: Vec<&str> = body
+            .pointer("/TaskTemplate/ContainerSpec/Secrets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.get("SecretName").and_then(Value::as_str))
+            .collect();
+        if !secrets.is_empty() {
+            facts.push((SECRETS_ANNOTATION, secrets.join(",")));
         }
     }
     Some(DaemonCall {
@@ -762,6 +775,23 @@ mod tests {
         assert!(
             !shown.contains("CANARY-AUTHZ-9d1e") && !shown.contains("c2VjcmV0"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn authz_service_bodies_name_their_secrets() {
+        use base64::Engine as _;
+        let body = base64::engine::general_purpose::STANDARD.encode(
+            r#"{"Name":"web","TaskTemplate":{"ContainerSpec":{"Image":"nginx","Secrets":[{"SecretName":"db_password","SecretID":"x1"},{"SecretName":"stripe_key"}]}}}"#,
+        );
+        let record = format!(
+            r#"{{"User":"deployer","RequestMethod":"POST","RequestUri":"/v1.41/services/create","RequestBody":"{body}"}}"#
+        );
+        let call = &parse_json(record.as_bytes()).expect("authz")[0];
+        assert_eq!(call.identity, "authz-user");
+        assert_eq!(
+            call.facts,
+            [(SECRETS_ANNOTATION, "db_password,stripe_key".to_owned())]
         );
     }
 

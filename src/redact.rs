@@ -289,6 +289,16 @@ impl Redactor {
         if !arg.is_empty() && flag(CREDENTIAL_FLAGS) {
             return Some(self.redact(CredentialKind::Password, arg));
         }
+        // `Authorization: Bearer TOKEN` split into words (a Docker exec's command is known only
+        // as words): the word after `Bearer` is the token.
+        if !arg.is_empty()
+            && previous.is_some_and(|p| {
+                p.get(p.len().saturating_sub(6)..)
+                    .is_some_and(|end| end.eq_ignore_ascii_case("bearer"))
+            })
+        {
+            return Some(self.redact(CredentialKind::Token, arg));
+        }
         // `curl -u user:password`: the part after the first colon.
         if flag(&["-u", "--user", "--proxy-user"])
             && let Some((user, password)) = arg.split_once(':')

@@ -418,3 +418,45 @@ fn socket_proxies_and_authz_plugins_name_the_caller() {
         }
     }
 }
+
+#[test]
+fn credentials_in_exec_commands_are_redacted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let log = "tests/fixtures/docker/exec-commands.log";
+    let (decoded, _) = events(log, dir.path());
+    assert_eq!(decoded.len(), 4);
+    assert_eq!(
+        decoded[0]["requestURI"]
+            .as_str()
+            .map(|u| u.starts_with("/containers/db/exec?cmd=mysql&cmd=-uroot&cmd=-p[REDACTED")),
+        Some(true),
+        "{}",
+        decoded[0]
+    );
+    for args in [
+        vec!["events", log, "--format", "jsonl"],
+        vec!["events", log, "--format", "table"],
+        vec![
+            "hunt",
+            log,
+            "--format",
+            "jsonl",
+            "--no-builtin",
+            "-r",
+            "rules/credwatch/docker.yml",
+        ],
+    ] {
+        let run = common::credwatch(&args, None, dir.path());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for canary in [
+            "CANARY-MYSQL-51f2",
+            "CANARY-PSQL-77aa",
+            "CANARY-BEARER-0b1c",
+            "AKIAIOSFODNN7CANARY1",
+        ] {
+            assert!(!run.stdout.contains(canary), "{args:?} shows {canary}");
+            assert!(!run.stderr.contains(canary), "{args:?} shows {canary}");
+        }
+    }
+}

@@ -439,22 +439,21 @@ fn docker_event(value: &Value) -> Option<DaemonCall> {
             })
             .collect()
     };
+    // One `cmd=` per word, as Kubernetes writes an exec's `command=`: the redactor then sees
+    // `-p`, `--password=…` and their values as the arguments they are.
+    let command = detail
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|word| format!("cmd={}", encode(word)))
+        .collect::<Vec<_>>()
+        .join("&");
     let (method, target) = match (kind, verb_action) {
-        ("container", "exec_create") => (
-            "POST",
-            format!(
-                "/containers/{name}/exec?cmd={}",
-                encode(detail.unwrap_or(""))
-            ),
-        ),
+        ("container", "exec_create") => ("POST", format!("/containers/{name}/exec?{command}")),
         ("container", "exec_start") => {
             let exec = attribute("execID").unwrap_or("");
             (
                 "POST",
-                format!(
-                    "/exec/{exec}/start?container={name}&cmd={}",
-                    encode(detail.unwrap_or(""))
-                ),
+                format!("/exec/{exec}/start?container={name}&{command}"),
             )
         }
         ("container", "archive-path") => (

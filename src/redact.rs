@@ -162,6 +162,9 @@ pub enum KeyError {
     Random(String),
 }
 
+/// MySQL's clients take their password glued to `-p`.
+const MYSQL_CLIENTS: &[&str] = &["mysql", "mariadb", "mysqldump", "mysqladmin"];
+
 impl Redactor {
     /// The installation's key file: `$CREDWATCH_KEY_FILE`, else
     /// `$XDG_STATE_HOME/credwatch/fingerprint.key`, else `~/.local/state/credwatch/fingerprint.key`.
@@ -252,9 +255,13 @@ impl Redactor {
                 // `command=` of exec and attach; `cmd=` of the kubelet's run endpoint.
                 Some((k @ ("command" | "cmd"), v)) => {
                     let arg = crate::event::percent_decode(v);
-                    let program_name = program.get_or_insert_with(|| {
-                        arg.rsplit('/').next().unwrap_or_default().to_owned()
-                    });
+                    // The program is the first word, or a MySQL client named later
+                    // (`sh -c mysql -p…`, a Docker exec known only as words).
+                    let base = arg.rsplit('/').next().unwrap_or_default();
+                    if MYSQL_CLIENTS.contains(&base) {
+                        program = Some(base.to_owned());
+                    }
+                    let program_name = program.get_or_insert_with(|| base.to_owned());
                     let out = match self.redact_command_arg(&arg, previous.as_deref(), program_name)
                     {
                         Some(clean) => {
@@ -310,7 +317,7 @@ impl Redactor {
             ));
         }
         // `mysql -pPASSWORD`.
-        if ["mysql", "mariadb", "mysqldump", "mysqladmin"].contains(&program)
+        if MYSQL_CLIENTS.contains(&program)
             && let Some(password) = arg.strip_prefix("-p").filter(|p| !p.is_empty())
         {
             return Some(format!(

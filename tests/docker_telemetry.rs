@@ -425,7 +425,7 @@ fn credentials_in_exec_commands_are_redacted() {
     common::fixed_key(dir.path());
     let log = "tests/fixtures/docker/exec-commands.log";
     let (decoded, _) = events(log, dir.path());
-    assert_eq!(decoded.len(), 4);
+    assert_eq!(decoded.len(), 5);
     assert_eq!(
         decoded[0]["requestURI"]
             .as_str()
@@ -450,6 +450,7 @@ fn credentials_in_exec_commands_are_redacted() {
         let run = common::credwatch(&args, None, dir.path());
         assert_eq!(run.code, 0, "{}", run.stderr);
         for canary in [
+            "CANARY-SHMYSQL-4e2",
             "CANARY-MYSQL-51f2",
             "CANARY-PSQL-77aa",
             "CANARY-BEARER-0b1c",
@@ -459,4 +460,13 @@ fn credentials_in_exec_commands_are_redacted() {
             assert!(!run.stderr.contains(canary), "{args:?} shows {canary}");
         }
     }
+}
+
+#[test]
+fn look_alikes_are_not_docker_calls() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::fixed_key(dir.path());
+    let (decoded, stderr) = events("tests/fixtures/docker/not-docker.log", dir.path());
+    assert!(decoded.is_empty(), "{decoded:#?}");
+    assert!(stderr.contains("5 records: 0 decoded"), "{stderr}");
 }

@@ -311,7 +311,7 @@ fn authz_record(value: &Value) -> Option<DaemonCall> {
 /// "method":"GET","URL":"/v1.45/_ping","client":"172.18.0.5:41234"}`.
 fn socket_proxy_json(value: &Value) -> Option<DaemonCall> {
     let text = |k: &str| value.get(k).and_then(Value::as_str);
-    let message = text("msg")?;
+    let message = text("msg").filter(|m| is_proxy_verdict(m))?;
     let method = text("method")?.to_owned();
     let target = text("URL")
         .or_else(|| text("url"))
@@ -323,7 +323,7 @@ fn socket_proxy_json(value: &Value) -> Option<DaemonCall> {
         method,
         target,
         status: message.contains("blocked").then_some(403),
-        source_ip: client.map(strip_port),
+        source_ip: client.map(strip_port).filter(|ip| is_address(ip)),
         identity: if client.is_some() {
             "source-address"
         } else {
@@ -331,6 +331,19 @@ fn socket_proxy_json(value: &Value) -> Option<DaemonCall> {
         },
         ..DaemonCall::default()
     })
+}
+
+/// A socket proxy's message about a request it let through or refused (wollomatic:
+/// `allowed request`, `blocked request`), not any application's log line.
+fn is_proxy_verdict(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("request")
+        && (m.contains("allowed") || m.contains("blocked") || m.contains("denied"))
+}
+
+/// Something that parses as an IP address (a proxy's `-` or an empty field does not).
+fn is_address(text: &str) -> bool {
+    text.parse::<std::net::IpAddr>().is_ok()
 }
 
 /// `172.18.0.5:41234` → `172.18.0.5`; `[::1]:8080` → `::1`; `::ffff:1.2.3.4:80` → `1.2.3.4`.
@@ -366,6 +379,21 @@ pub fn parse_socket_proxy_line(line: &str) -> Option<DaemonCall> {
         let close = line[open..].find(']')? + open;
         let stamp = &line[open + 2..close];
         let fields: Vec<&str> = line.get(close + 1..quote)?.split_whitespace().collect();
+        // HAProxy's httplog, not any access log: `host:port [date] frontend backend/server
+        // Tq/Tw/Tc/Tr/Ta status bytes …`.
+        let numeric = |t: &str| !t.is_empty() && t.parse::<i64>().is_ok();
+        let client_port = client.rsplit_once(':').map(|(_, p)| p);
+        let timers: Vec<&str> = fields
+            .get(2)
+            .map(|t| t.split('/').collect())
+            .unwrap_or_default();
+        let is_httplog = client_port.is_some_and(numeric)
+            && fields.get(1).is_some_and(|b| b.contains('/'))
+            && timers.len() >= 4
+            && timers.iter().all(|t| numeric(t));
+        if !is_httplog {
+            return None;
+        }
         // frontend backend/server timers status bytes …
         let status = fields.get(3).and_then(|s| s.parse::<i64>().ok());
         return Some(DaemonCall {
@@ -373,7 +401,7 @@ pub fn parse_socket_proxy_line(line: &str) -> Option<DaemonCall> {
             method: method.to_owned(),
             target: target.to_owned(),
             status,
-            source_ip: Some(strip_port(client)),
+            source_ip: Some(strip_port(client)).filter(|ip| is_address(ip)),
             identity: "source-address",
             ..DaemonCall::default()
         });
@@ -382,6 +410,12 @@ pub fn parse_socket_proxy_line(line: &str) -> Option<DaemonCall> {
         return None;
     }
     let pairs = logfmt(line.trim());
+    if !pairs
+        .iter()
+        .any(|(key, value)| key == "msg" && is_proxy_verdict(value))
+    {
+        return None;
+    }
     let get = |k: &str| {
         pairs
             .iter()
@@ -396,7 +430,7 @@ pub fn parse_socket_proxy_line(line: &str) -> Option<DaemonCall> {
         status: get("msg")
             .is_some_and(|m| m.contains("blocked"))
             .then_some(403),
-        source_ip: client.map(strip_port),
+        source_ip: client.map(strip_port).filter(|ip| is_address(ip)),
         identity: if client.is_some() {
             "source-address"
         } else {
@@ -424,7 +458,11 @@ fn docker_event(value: &Value) -> Option<DaemonCall> {
     let attributes = actor.get("Attributes");
     let attribute = |k: &str| attributes.and_then(|a| a.get(k)).and_then(Value::as_str);
     let id = actor.get("ID").and_then(Value::as_str).unwrap_or("");
-    let name = attribute("name").unwrap_or(id);
+    let name = attribute("name").filter(|n| !n.is_empty()).unwrap_or(id);
+    // Without a name or id there is no object to point at.
+    if name.is_empty() {
+        return None;
+    }
     let (verb_action, detail) = match action.split_once(": ") {
         Some((a, d)) => (a, Some(d)),
         None => (action, None),

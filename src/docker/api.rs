@@ -46,6 +46,33 @@ const COLLECTIONS: &[&str] = &[
     "system",
 ];
 
+/// The first path segments the Engine API has.
+const API_ROOTS: &[&str] = &[
+    "_ping",
+    "version",
+    "info",
+    "events",
+    "auth",
+    "commit",
+    "build",
+    "containers",
+    "exec",
+    "images",
+    "networks",
+    "volumes",
+    "secrets",
+    "configs",
+    "services",
+    "nodes",
+    "tasks",
+    "plugins",
+    "swarm",
+    "distribution",
+    "session",
+    "system",
+    "grpc",
+];
+
 fn method_verb(method: &str) -> &'static str {
     match method {
         "GET" | "HEAD" => "get",
@@ -90,6 +117,10 @@ pub fn classify(method: &str, target: &str) -> Option<ApiCall> {
     let Some((&first, rest)) = segments.split_first() else {
         return Some(call(verb, "_ping", None, None));
     };
+    // Only the Engine API's own paths: a web server's `/containers/…` page is no Docker call.
+    if !API_ROOTS.contains(&first) {
+        return None;
+    }
     Some(match (first, rest) {
         ("_ping" | "version" | "info", []) => call(verb, first, None, None),
         ("events", []) => call("watch", "events", None, None),
@@ -512,5 +543,7 @@ mod tests {
             Some("v1.41")
         );
         assert!(classify("GET", "containers/json").is_none());
+        assert!(classify("GET", "/index.html").is_none());
+        assert!(classify("GET", "/v1.41/wp-admin/secrets").is_none());
     }
 }

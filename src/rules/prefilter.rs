@@ -273,13 +273,13 @@ impl ByteSet {
 
 /// Every record a Docker event is decoded from holds one of these (lowercase): dockerd's
 /// `Calling METHOD /path`, `docker events`' `"Actor"`, an AuthZ record's `"RequestMethod"`, a
-/// socket proxy's ` HTTP/1.` (HAProxy) or `method=`/`"method"` (wollomatic), or the identity
+/// socket proxy's ` HTTP/` (HAProxy) or `method=`/`"method"` (wollomatic), or the identity
 /// annotation of an event credwatch wrote.
 const DOCKER_RECORD_LITERALS: &[&str] = &[
     "calling ",
     "\"actor\"",
     "\"requestmethod\"",
-    " http/1.",
+    " http/",
     "method=",
     "\"method\"",
     "credwatch.dev/identity",

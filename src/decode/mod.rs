@@ -234,7 +234,6 @@ impl Decoder {
                 self.emit(&event, record, ctx, format, sink);
                 return;
             }
-            Ok(_) if self.decode_docker_json(record, ctx, sink) => return,
             Ok(_) => None,
             Err(e) => {
                 if !e.is_unmatched_type() {
@@ -245,11 +244,11 @@ impl Decoder {
                 Some(e)
             }
         };
-        if native_error.is_some() && self.decode_docker_json(record, ctx, sink) {
-            return;
-        }
         let wrapper = match sonic_rs::from_slice::<Wrapper>(record) {
             Ok(w) => w,
+            // Docker records are tried only once the audit shapes are ruled out, so the cloud
+            // envelopes never pay for them.
+            Err(_) if self.decode_docker_json(record, ctx, sink) => return,
             Err(e) => {
                 // The record is JSON but neither an Event nor an envelope we know in shape.
                 let detail = short_error(native_error.as_ref().unwrap_or(&e));
@@ -296,6 +295,9 @@ impl Decoder {
         }
         if let Some(log) = &w.log {
             return self.decode_embedded(log, ctx.nested(SourceFormat::LogWrapper), sink);
+        }
+        if self.decode_docker_json(record, ctx, sink) {
+            return;
         }
         let keys = describe_keys(record);
         match native_error {

@@ -25,27 +25,6 @@ const SLASHED_NAMES: &[(&str, &[&str])] = &[
     ("distribution", &["json"]),
 ];
 
-/// Collections with the usual shape: `GET /x` lists, `POST /x/create` creates, `/x/{id}` is
-/// one object, `/x/{id}/{action}` an action on it.
-const COLLECTIONS: &[&str] = &[
-    "containers",
-    "exec",
-    "images",
-    "networks",
-    "volumes",
-    "secrets",
-    "configs",
-    "services",
-    "nodes",
-    "tasks",
-    "plugins",
-    "swarm",
-    "build",
-    "distribution",
-    "session",
-    "system",
-];
-
 /// The first path segments the Engine API has.
 const API_ROOTS: &[&str] = &[
     "_ping",
@@ -129,9 +108,7 @@ pub fn classify(method: &str, target: &str) -> Option<ApiCall> {
         ("build", []) => call(verb, "build", None, query("t")),
         ("containers", ["create"]) => call("create", "containers", None, query("name")),
         ("images", ["create"]) => call("create", "images", None, query("fromImage")),
-        (collection, ["json"]) if COLLECTIONS.contains(&collection) && method == "GET" => {
-            call("list", collection, None, None)
-        }
+        (collection, ["json"]) if method == "GET" => call("list", collection, None, None),
         (collection, ["prune"]) if method == "POST" => {
             call("deletecollection", collection, None, None)
         }
@@ -181,40 +158,8 @@ pub fn query_value(target: &str, key: &str) -> Option<String> {
     let query = target.split_once('?')?.1.split('#').next()?;
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == key).then(|| percent_decode(v))
+        (k == key).then(|| crate::event::percent_decode(v))
     })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

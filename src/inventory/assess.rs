@@ -560,12 +560,7 @@ pub fn assess(dump: &Dump) -> RbacReport {
     let rbac = Rbac::new(dump);
     let mounts = Mounts::new(dump);
     let mut cache: HashMap<(usize, bool), RoleHits> = HashMap::new();
-    let role_index: HashMap<*const Role, usize> = dump
-        .roles
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r as *const Role, i))
-        .collect();
+
     // subject → scope → what it holds.
     let mut held: BTreeMap<Subject, BTreeMap<Scope, Held>> = BTreeMap::new();
     let mut findings = Vec::new();
@@ -575,13 +570,13 @@ pub fn assess(dump: &Dump) -> RbacReport {
         for subject in &binding.subjects {
             bindings_of.entry(subject.clone()).or_default().push(bi);
         }
-        let Some(role) = rbac.role_of(binding) else {
+        let Some(ri) = rbac.role_index_of(binding) else {
             dangling(bi, binding, &mut findings);
             continue;
         };
+        let role = &dump.roles[ri];
         let scope = Rbac::scope_of(binding);
         let cluster = scope == Scope::Cluster;
-        let ri = role_index[&(role as *const Role)];
         let hits = cache
             .entry((ri, cluster))
             .or_insert_with(|| role_hits(role, cluster));
@@ -1021,7 +1016,7 @@ fn describe_rule(rule: &PolicyRule) -> String {
 /// Rules that look like they grant something and do not: `pods/*` (not a wildcard in RBAC),
 /// verbs or resources in capitals (matched exactly).
 fn ineffective_rules(dump: &Dump, rbac: &Rbac<'_>, findings: &mut Vec<InventoryFinding>) {
-    for role in &dump.roles {
+    for (ri, role) in dump.roles.iter().enumerate() {
         let mut problems = Vec::new();
         for rule in &role.rules {
             for resource in &rule.resources {
@@ -1050,7 +1045,7 @@ fn ineffective_rules(dump: &Dump, rbac: &Rbac<'_>, findings: &mut Vec<InventoryF
         let bound: Vec<&Binding> = rbac
             .bindings
             .iter()
-            .filter(|b| rbac.role_of(b).is_some_and(|r| std::ptr::eq(r, role)))
+            .filter(|b| rbac.role_index_of(b) == Some(ri))
             .collect();
         let subjects: BTreeSet<String> = bound
             .iter()

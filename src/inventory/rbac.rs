@@ -378,6 +378,11 @@ impl<'d> Rbac<'d> {
 
     /// The role a binding refers to, if it exists.
     pub fn role_of(&self, binding: &Binding) -> Option<&'d Role> {
+        self.role_index_of(binding).map(|i| &self.roles[i])
+    }
+
+    /// The index (in the dump's roles) of the role a binding refers to, if it exists.
+    pub fn role_index_of(&self, binding: &Binding) -> Option<usize> {
         let key = if binding.role_is_cluster {
             (true, None, binding.role_name.as_str())
         } else {
@@ -387,7 +392,7 @@ impl<'d> Rbac<'d> {
                 binding.role_name.as_str(),
             )
         };
-        self.index.get(&key).map(|&i| &self.roles[i])
+        self.index.get(&key).copied()
     }
 
     pub fn scope_of(binding: &Binding) -> Scope {

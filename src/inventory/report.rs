@@ -85,20 +85,24 @@ pub fn write_rbac<W: Write + ?Sized>(
                 finding_table(out, &platform)?;
             }
             writeln!(out)?;
-            let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
             writeln!(
                 out,
                 "{} findings ({}), {} platform findings",
                 s.findings,
-                if kinds.is_empty() {
-                    "none".to_owned()
-                } else {
-                    kinds.join(", ")
-                },
+                count_by_kind(&s.by_kind),
                 s.platform_findings
             )
         }
     }
+}
+
+/// `kind n, kind n` for a table's last line, or `none`.
+fn count_by_kind(by_kind: &std::collections::BTreeMap<String, usize>) -> String {
+    if by_kind.is_empty() {
+        return "none".to_owned();
+    }
+    let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    kinds.join(", ")
 }
 
 fn or_dash(s: &str) -> String {
@@ -295,23 +299,13 @@ pub fn write_workloads<W: Write + ?Sized>(
                     printable(&f.evidence)
                 )?;
             }
-            let kinds: Vec<String> = report
-                .summary
-                .by_kind
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
             writeln!(out)?;
             writeln!(
                 out,
                 "{} findings in {} objects ({})",
                 report.summary.findings,
                 report.summary.objects,
-                if kinds.is_empty() {
-                    "none".to_owned()
-                } else {
-                    kinds.join(", ")
-                }
+                count_by_kind(&report.summary.by_kind)
             )
         }
     }
@@ -346,22 +340,12 @@ pub fn write_docker<W: Write + ?Sized>(
                     printable(&f.evidence)
                 )?;
             }
-            let kinds: Vec<String> = report
-                .summary
-                .by_kind
-                .iter()
-                .map(|(k, n)| format!("{k} {n}"))
-                .collect();
             writeln!(out)?;
             writeln!(
                 out,
                 "{} findings ({})",
                 report.summary.findings,
-                if kinds.is_empty() {
-                    "none".to_owned()
-                } else {
-                    kinds.join(", ")
-                }
+                count_by_kind(&report.summary.by_kind)
             )
         }
     }

@@ -788,34 +788,18 @@ fn inventory_docker(args: InventoryDockerArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn inventory_who_can(args: WhoCanArgs) -> anyhow::Result<ExitCode> {
-    use crate::inventory::rbac::{Rbac, Request, default_group};
-    let request = if args.resource.starts_with('/') {
-        Request::non_resource(&args.verb, &args.resource)
-    } else {
-        let (resource, subresource) = match args.resource.split_once('/') {
-            Some((r, sub)) => (r, Some(sub)),
-            None => (args.resource.as_str(), None),
-        };
-        let (resource, group) = match (resource.split_once('.'), &args.api_group) {
-            (_, Some(group)) => (resource, group.clone()),
-            (Some((r, group)), None) => (r, group.to_owned()),
-            (None, None) => match default_group(resource) {
-                Some(group) => (resource, group.to_owned()),
-                None => {
-                    let _ = writeln!(
-                        io::stderr(),
-                        "credwatch: {resource} is not a resource credwatch knows: assuming the core API group (give --api-group or RESOURCE.GROUP)"
-                    );
-                    (resource, String::new())
-                }
-            },
-        };
-        let mut request = Request::resource(&args.verb, &group, resource)
-            .in_namespace(args.namespace.as_deref())
-            .named(args.name.as_deref());
-        request.subresource = subresource.map(str::to_owned);
-        request
-    };
+    use crate::inventory::rbac::{Rbac, Request};
+    let (request, assumed) = Request::query(&args.verb, &args.resource, args.api_group.as_deref());
+    if assumed {
+        let _ = writeln!(
+            io::stderr(),
+            "credwatch: {} is not a resource credwatch knows: assuming the core API group (give --api-group or RESOURCE.GROUP)",
+            request.resource
+        );
+    }
+    let request = request
+        .in_namespace(args.namespace.as_deref())
+        .named(args.name.as_deref());
     let dump = load_dumps(&args.dumps);
     let rbac = Rbac::new(&dump);
     let answers = rbac.who_can(&request);

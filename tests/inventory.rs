@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use credwatch::inventory::assess::{self, InventoryFinding};
 use credwatch::inventory::dump::{self, Dump};
-use credwatch::inventory::rbac::{Rbac, Request, User, default_group, subjects_of};
+use credwatch::inventory::rbac::{Rbac, Request, User, subjects_of};
 use credwatch::rules::yaml;
 use serde_json::Value;
 
@@ -44,15 +44,14 @@ fn request(v: &Value) -> Request {
         return Request::non_resource(verb, path);
     }
     let resource = text(v, "resource").expect("resource");
-    let group = text(v, "api_group")
-        .map(str::to_owned)
-        .or_else(|| default_group(resource).map(str::to_owned))
-        .unwrap_or_default();
-    let mut request = Request::resource(verb, &group, resource)
-        .in_namespace(text(v, "namespace"))
-        .named(text(v, "name"));
-    request.subresource = text(v, "subresource").map(str::to_owned);
+    let target = match text(v, "subresource") {
+        Some(sub) => format!("{resource}/{sub}"),
+        None => resource.to_owned(),
+    };
+    let (request, _) = Request::query(verb, &target, text(v, "api_group"));
     request
+        .in_namespace(text(v, "namespace"))
+        .named(text(v, "name"))
 }
 
 /// Checks `can`, `who_can` and `findings` entries against a dump; returns the failures.

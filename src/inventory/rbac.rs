@@ -72,6 +72,30 @@ impl Request {
         }
     }
 
+    /// A query as people write it: `RESOURCE[/SUB]`, `RESOURCE.GROUP[/SUB]` or a `/url`. The group
+    /// is `api_group`, else the one written, else the resource's well-known one; the flag says
+    /// it was assumed to be the core group for a resource credwatch does not know.
+    pub fn query(verb: &str, target: &str, api_group: Option<&str>) -> (Request, bool) {
+        if target.starts_with('/') {
+            return (Request::non_resource(verb, target), false);
+        }
+        let (resource, subresource) = match target.split_once('/') {
+            Some((r, sub)) => (r, Some(sub)),
+            None => (target, None),
+        };
+        let (resource, group, assumed) = match (api_group, resource.split_once('.')) {
+            (Some(group), _) => (resource, group, false),
+            (None, Some((r, group))) => (r, group, false),
+            (None, None) => match default_group(resource) {
+                Some(group) => (resource, group, false),
+                None => (resource, "", true),
+            },
+        };
+        let mut request = Request::resource(verb, group, resource);
+        request.subresource = subresource.map(str::to_owned);
+        (request, assumed)
+    }
+
     /// `resource/subresource verb` (the findings contract's form), or `path verb`.
     pub fn describe(&self) -> String {
         match (&self.path, &self.subresource) {

@@ -20,11 +20,9 @@ if [ ! -f "$corpus" ] || [[ "$(head -c 4096 "$corpus")" != *"$made_by_simulate"*
 fi
 out=target/bench/coverage
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-timed() {
-  /usr/bin/time -f "%e %M" -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || { cat "$out/stderr" >&2; exit 1; }
-  cat "$out/time"
-}
 
 declare -A secs rss
 whats="hunt_pack_t1 hunt_sigma_t1 coverage_t1 hunt_pack_t2 hunt_sigma_t2 coverage_t2"
@@ -43,8 +41,6 @@ for round in $(seq 0 "$runs"); do
     fi
   done
 done
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 declare -A med
 for what in $whats; do med[$what]=$(echo "${secs[$what]}" | median); done
 echo "corpus: $corpus ($lines events); medians of $runs runs"

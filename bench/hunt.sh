@@ -28,13 +28,10 @@ cargo build --release -q
 bin=target/release/credwatch
 out=target/bench/hunt
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # One timed run: prints "seconds peak_kib".
-timed() {
-  local tag=$BASHPID
-  /usr/bin/time -f "%e %M" -o "$out/time.$tag" "$@" >/dev/null 2>"$out/stderr.$tag" || { cat "$out/stderr.$tag" >&2; exit 1; }
-  cat "$out/time.$tag"
-}
 
 declare -A secs rss
 for round in $(seq 0 "$runs"); do
@@ -60,8 +57,6 @@ for round in $(seq 0 "$runs"); do
     fi
   done
 done
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 m1=$(echo "${secs[t1]}" | median); m2=$(echo "${secs[t2]}" | median); mj=$(echo "${secs[jq]}" | median)
 mp=$(echo "${secs[pair]}" | median)
 cmp -s "$out/t1.jsonl" "$out/t2.jsonl" && same=identical || same=DIFFERENT

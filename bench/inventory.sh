@@ -18,11 +18,9 @@ if [ ! -f "$dump" ]; then
 fi
 out=target/bench/inventory
 mkdir -p "$out"
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
-timed() {
-  /usr/bin/time -f "%e %M" -o "$out/time" "$@" >/dev/null 2>"$out/stderr" || { cat "$out/stderr" >&2; exit 1; }
-  cat "$out/time"
-}
 
 declare -A secs rss
 whats="rbac_json rbac_table who_can jq_read"
@@ -42,8 +40,6 @@ for round in $(seq 0 "$runs"); do
     fi
   done
 done
-# shellcheck source=bench/lib.sh
-. bench/lib.sh
 declare -A med
 for what in $whats; do med[$what]=$(echo "${secs[$what]}" | median); done
 size=$(du -m "$dump" | cut -f1)

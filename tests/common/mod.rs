@@ -120,3 +120,16 @@ pub fn golden(name: &str, actual: &str) {
         path.display()
     );
 }
+
+/// Runs each command line, asserting that it succeeds and that none of `secrets` appears in
+/// what it printed (stdout or stderr).
+pub fn assert_never_shown(runs: &[Vec<&str>], secrets: &[&str], key_dir: &Path) {
+    for args in runs {
+        let run = credwatch(args, None, key_dir);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        for secret in secrets {
+            assert!(!run.stdout.contains(secret), "{args:?} shows {secret}");
+            assert!(!run.stderr.contains(secret), "{args:?} shows {secret}");
+        }
+    }
+}

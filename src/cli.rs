@@ -858,8 +858,6 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-use crate::inventory::blast::BlastIndexError;
-
 fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     let set = load_rules(&args.rules)?;
     if set.is_empty() {
@@ -890,7 +888,8 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
             let loaded = crate::inventory::blast::BlastIndex::load(&args.inventory);
             // Unreadable objects are named whether or not the rest could be used.
             let unreadable = match &loaded {
-                Ok((_, errors)) | Err(BlastIndexError::Empty { errors }) => errors,
+                Ok((_, errors))
+                | Err(crate::inventory::blast::BlastIndexError::Empty { errors }) => errors,
             };
             let mut stderr = io::stderr().lock();
             for error in unreadable {

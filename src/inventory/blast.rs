@@ -92,10 +92,6 @@ impl BlastIndex {
         index
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.accounts.is_empty()
-    }
-
     fn radius(&self, namespace: &str, account: &str, via: String) -> Option<BlastRadius> {
         let sa = self
             .accounts

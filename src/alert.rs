@@ -203,13 +203,19 @@ fn docker_path(
             "returned",
             format!("the whole filesystem of container {name}"),
         ),
-        ("containers", "exec" | "attach", _) | ("exec", "start", _) => (
-            "possible",
-            "ran",
-            format!(
-                "a command in container {name} (it sees the container's environment and files)"
-            ),
-        ),
+        ("containers", "exec" | "attach", _) | ("exec", "start", _) => {
+            // An exec start names the exec; its container, when known, is in `container=`.
+            let container = crate::docker::api::query_value(uri, "container")
+                .filter(|_| resource == "exec")
+                .unwrap_or_else(|| name.to_owned());
+            (
+                "possible",
+                "ran",
+                format!(
+                    "a command in container {container} (it sees the container's environment and files)"
+                ),
+            )
+        }
         ("swarm", "unlockkey", "get") => {
             ("possible", "returned", "the swarm unlock key".to_owned())
         }

@@ -60,6 +60,47 @@ enum Command {
     /// dumps you produce, without giving credwatch cluster access.
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// A transparent Docker Engine API proxy that records every call with its caller: on a Unix
+    /// socket the uid, gid, pid, executable and container of the process that connected; on TCP
+    /// the client certificate (mTLS) or the source address. Events in the one event shape, for
+    /// `hunt`; optional deny rules answer 403.
+    DockerProxy(DockerProxyArgs),
+}
+
+#[derive(clap::Args)]
+struct DockerProxyArgs {
+    /// Where clients connect: unix:PATH or tcp:HOST:PORT.
+    #[arg(long, value_name = "ENDPOINT")]
+    listen: crate::docker::proxy::Endpoint,
+    /// The Docker daemon: unix:PATH or tcp:HOST:PORT.
+    #[arg(
+        long,
+        value_name = "ENDPOINT",
+        default_value = "unix:/var/run/docker.sock"
+    )]
+    upstream: crate::docker::proxy::Endpoint,
+    /// Where events go, one JSON line per call (appended; `-` for stdout).
+    #[arg(long, value_name = "FILE|-", default_value = "-")]
+    events: PathBuf,
+    /// Sigma rules (`logsource: {product: docker}`) for calls to refuse with 403; a file or a
+    /// directory, repeatable.
+    #[arg(long, value_name = "RULES")]
+    deny: Vec<PathBuf>,
+    /// The host name events carry (`annotations.credwatch.dev/docker-host`); default: this
+    /// machine's.
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
+    /// Connections served at once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = 512)]
+    max_connections: usize,
+    /// Server certificate (PEM) for a TCP listener; with --tls-key and --client-ca, clients
+    /// must present a certificate the CA signed.
+    #[arg(long, value_name = "FILE", requires_all = ["tls_key", "client_ca"])]
+    tls_cert: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires_all = ["tls_cert", "client_ca"])]
+    tls_key: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires_all = ["tls_cert", "tls_key"])]
+    client_ca: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -538,6 +579,7 @@ pub fn main() -> ExitCode {
         Command::Inventory(InventoryCommand::Workloads(args)) => inventory_workloads(args),
         Command::Inventory(InventoryCommand::Docker(args)) => inventory_docker(args),
         Command::Rules(cmd) => rules_command(cmd),
+        Command::DockerProxy(args) => docker_proxy(args),
     };
     match result {
         Ok(code) => code,
@@ -555,6 +597,78 @@ fn output_writer(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write>> {
         )),
         None => Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())),
     })
+}
+
+fn docker_proxy(args: DockerProxyArgs) -> anyhow::Result<ExitCode> {
+    use crate::docker::proxy::{self, Endpoint, ProxyOptions, tls::TlsFiles};
+    let tls = match (args.tls_cert, args.tls_key, args.client_ca) {
+        (Some(cert), Some(key), Some(client_ca)) => Some(TlsFiles {
+            cert,
+            key,
+            client_ca,
+        }),
+        _ => None,
+    };
+    match (&args.listen, &tls) {
+        (Endpoint::Unix(_), Some(_)) => {
+            anyhow::bail!(
+                "--tls-cert is for a tcp: listener; a Unix socket names its callers itself"
+            )
+        }
+        (Endpoint::Tcp(address), None) => eprintln!(
+            "docker-proxy: warning: tcp:{address} without --tls-cert: anyone who reaches it \
+             controls Docker, and calls name only a source address"
+        ),
+        _ => {}
+    }
+    let deny = if args.deny.is_empty() {
+        None
+    } else {
+        let sources: Vec<RuleSource> = args.deny.iter().cloned().map(RuleSource::File).collect();
+        Some(rules::load(&sources).map_err(|e| {
+            let details: Vec<String> = e.0.iter().map(|d| d.to_string()).collect();
+            anyhow::anyhow!("deny rules: {}", details.join("\n"))
+        })?)
+    };
+    let host = args.host.unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned())
+    });
+    let events: Box<dyn Write + Send> = if args.events.as_os_str() == "-" {
+        Box::new(io::stdout())
+    } else {
+        Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&args.events)
+                .with_context(|| format!("cannot open {}", args.events.display()))?,
+        )
+    };
+    let redactor = Redactor::from_env();
+    let upstream = args.upstream.to_string();
+    let events_to = args.events.display().to_string();
+    proxy::run(
+        ProxyOptions {
+            listen: args.listen,
+            upstream: args.upstream,
+            host,
+            deny,
+            max_connections: args.max_connections.max(1),
+            tls,
+        },
+        events,
+        &redactor,
+        |listening| {
+            eprintln!(
+                "docker-proxy: listening on {listening}, upstream {upstream}, events to {events_to}"
+            )
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ingest_options(args: &InputArgs) -> IngestOptions {

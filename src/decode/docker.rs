@@ -256,45 +256,14 @@ fn authz_record(value: &Value) -> Option<DaemonCall> {
         (Some(_), false) => "authz-user",
         (None, _) => "none",
     };
-    let mut facts = Vec::new();
-    if let Some(body) = text("RequestBody")
+    let facts = text("RequestBody")
         .and_then(|b| {
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD.decode(b).ok()
         })
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-    {
-        let host_config = body.get("HostConfig");
-        let binds: Vec<String> = host_config
-            .and_then(|h| h.get("Binds"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter_map(|b| b.split(':').next().map(str::to_owned))
-            .collect();
-        if !binds.is_empty() {
-            facts.push((BINDS_ANNOTATION, binds.join(",")));
-        }
-        if host_config
-            .and_then(|h| h.get("Privileged"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-        {
-            facts.push((PRIVILEGED_ANNOTATION, "true".to_owned()));
-        }
-        // A swarm service's secrets, by name (names, not values).
-        let secrets: Vec<&str> = body
-            .pointer("/TaskTemplate/ContainerSpec/Secrets")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.get("SecretName").and_then(Value::as_str))
-            .collect();
-        if !secrets.is_empty() {
-            facts.push((SECRETS_ANNOTATION, secrets.join(",")));
-        }
-    }
+        .map(|body| body_facts(&body))
+        .unwrap_or_default();
     Some(DaemonCall {
         time: text("time").or_else(|| text("Time")).map(str::to_owned),
         method,
@@ -305,6 +274,74 @@ fn authz_record(value: &Value) -> Option<DaemonCall> {
         facts,
         ..DaemonCall::default()
     })
+}
+
+/// What rules need from a request body, never its values: the host paths a created container
+/// binds (`Binds` and bind `Mounts`), whether it is privileged, the secrets (by name) a swarm
+/// service mounts.
+pub fn body_facts(body: &Value) -> Vec<(&'static str, String)> {
+    let mut facts = Vec::new();
+    let host_config = body.get("HostConfig");
+    let binds = host_config
+        .and_then(|h| h.get("Binds"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter_map(|b| b.split(':').next());
+    let mounts = host_config
+        .and_then(|h| h.get("Mounts"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|m| m.get("Type").and_then(Value::as_str) == Some("bind"))
+        .filter_map(|m| m.get("Source").and_then(Value::as_str));
+    let binds: Vec<&str> = binds.chain(mounts).collect();
+    if !binds.is_empty() {
+        facts.push((BINDS_ANNOTATION, binds.join(",")));
+    }
+    if host_config
+        .and_then(|h| h.get("Privileged"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+    {
+        facts.push((PRIVILEGED_ANNOTATION, "true".to_owned()));
+    }
+    let secrets: Vec<&str> = body
+        .pointer("/TaskTemplate/ContainerSpec/Secrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("SecretName").and_then(Value::as_str))
+        .collect();
+    if !secrets.is_empty() {
+        facts.push((SECRETS_ANNOTATION, secrets.join(",")));
+    }
+    facts
+}
+
+/// An exec's command as query pairs, one `cmd=` per word, as Kubernetes writes an exec's
+/// `command=`: the redactor then sees `-p`, `--password=…` and their values as the arguments
+/// they are, and rules read every form of exec alike.
+pub fn command_query<'w>(words: impl IntoIterator<Item = &'w str>) -> String {
+    words
+        .into_iter()
+        .flat_map(str::split_whitespace)
+        .map(|word| format!("cmd={}", query_encode(word)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes a query value (unreserved characters and `/` kept).
+fn query_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A socket proxy's JSON log line (wollomatic socket-proxy): `{"msg":"allowed request",
@@ -467,24 +504,8 @@ fn docker_event(value: &Value) -> Option<DaemonCall> {
         Some((a, d)) => (a, Some(d)),
         None => (action, None),
     };
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    // One `cmd=` per word, as Kubernetes writes an exec's `command=`: the redactor then sees
-    // `-p`, `--password=…` and their values as the arguments they are.
-    let command = detail
-        .unwrap_or("")
-        .split_whitespace()
-        .map(|word| format!("cmd={}", encode(word)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let encode = query_encode;
+    let command = command_query(detail);
     let (method, target) = match (kind, verb_action) {
         ("container", "exec_create") => ("POST", format!("/containers/{name}/exec?{command}")),
         ("container", "exec_start") => {
@@ -550,7 +571,19 @@ fn docker_event(value: &Value) -> Option<DaemonCall> {
 /// The event a call makes: verb and object from the API path, no user (dockerd's records do not
 /// say who called), the host when known.
 pub fn event_of(call: &DaemonCall) -> Option<AuditEvent<'static>> {
-    let classified = api::classify(&call.method, &call.target)?;
+    api::classify(&call.method, &call.target).map(|classified| event_with(call, Some(classified)))
+}
+
+/// [`event_of`] for any path, API or not (a proxy records every call it passes): a path outside
+/// the Engine API has its method's verb and no object.
+pub fn event_of_any(call: &DaemonCall) -> AuditEvent<'static> {
+    event_with(call, api::classify(&call.method, &call.target))
+}
+
+fn event_with(call: &DaemonCall, classified: Option<api::ApiCall>) -> AuditEvent<'static> {
+    let verb = classified
+        .as_ref()
+        .map_or_else(|| api::method_verb(&call.method), |c| c.verb);
     let identity = if call.identity.is_empty() {
         "none"
     } else {
@@ -563,19 +596,19 @@ pub fn event_of(call: &DaemonCall) -> Option<AuditEvent<'static>> {
     for (key, value) in &call.facts {
         annotations.push((Cow::Borrowed(*key), Cow::Owned(value.clone())));
     }
-    Some(AuditEvent {
+    AuditEvent {
         kind: Some(Cow::Borrowed("Event")),
         api_version: Some(Cow::Borrowed("audit.k8s.io/v1")),
         level: Some(Cow::Borrowed("Metadata")),
         stage: Some(Cow::Borrowed("ResponseComplete")),
         request_uri: Some(Cow::Owned(call.target.clone())),
-        verb: Some(Cow::Borrowed(classified.verb)),
+        verb: Some(Cow::Borrowed(verb)),
         user: UserInfo {
             username: call.user.clone().map(Cow::Owned),
             ..UserInfo::default()
         },
         source_ips: call.source_ip.clone().map(Cow::Owned).into_iter().collect(),
-        object_ref: Some(ObjectRef {
+        object_ref: classified.map(|classified| ObjectRef {
             resource: Some(Cow::Owned(classified.resource)),
             subresource: classified.subresource.map(Cow::Owned),
             name: classified.name.map(Cow::Owned),
@@ -589,7 +622,7 @@ pub fn event_of(call: &DaemonCall) -> Option<AuditEvent<'static>> {
         request_received_timestamp: call.time.clone().map(Cow::Owned),
         annotations: Annotations(annotations),
         ..AuditEvent::default()
-    })
+    }
 }
 
 impl Decoder {

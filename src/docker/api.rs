@@ -52,7 +52,7 @@ const API_ROOTS: &[&str] = &[
     "grpc",
 ];
 
-fn method_verb(method: &str) -> &'static str {
+pub fn method_verb(method: &str) -> &'static str {
     match method {
         "GET" | "HEAD" => "get",
         "POST" => "create",

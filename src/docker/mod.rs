@@ -2,3 +2,4 @@
 //! daemon's own logs is in `decode::docker`.
 
 pub mod api;
+pub mod proxy;

@@ -530,10 +530,12 @@ pub enum SourceFormat {
     DockerAuthz,
     /// A Docker socket proxy's access log (HAProxy httplog, wollomatic socket-proxy).
     DockerSocketProxy,
+    /// A call `credwatch docker-proxy` passed, with its caller.
+    DockerProxy,
 }
 
 impl SourceFormat {
-    pub const ALL: [SourceFormat; 14] = [
+    pub const ALL: [SourceFormat; 15] = [
         SourceFormat::K8sAudit,
         SourceFormat::K8sEventList,
         SourceFormat::JsonArray,
@@ -548,6 +550,7 @@ impl SourceFormat {
         SourceFormat::DockerEvents,
         SourceFormat::DockerAuthz,
         SourceFormat::DockerSocketProxy,
+        SourceFormat::DockerProxy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -566,6 +569,7 @@ impl SourceFormat {
             SourceFormat::DockerEvents => "docker_events",
             SourceFormat::DockerAuthz => "docker_authz",
             SourceFormat::DockerSocketProxy => "docker_socket_proxy",
+            SourceFormat::DockerProxy => "docker_proxy",
         }
     }
 

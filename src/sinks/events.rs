@@ -92,6 +92,15 @@ impl<'r, W: Write> EventWriter<'r, W> {
         }
     }
 
+    /// Flushes what was written so far (a live writer, one event at a time); a failed write
+    /// surfaces here or at [`finish`](EventWriter::finish).
+    pub fn flush(&mut self) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(io::Error::new(e.kind(), e.to_string()));
+        }
+        self.out.flush()
+    }
+
     /// Flushes the output; a failed write anywhere in the run surfaces here.
     pub fn finish(mut self) -> io::Result<()> {
         if let Some(e) = self.error.take() {

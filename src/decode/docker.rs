@@ -43,6 +43,72 @@ pub struct DaemonCall {
     pub identity: &'static str,
     /// Facts from the request body that rules need (binds, privileged), never its values.
     pub facts: Vec<(&'static str, String)>,
+    /// The audit stage when not `ResponseComplete` (dockerd's `handling … request`, logged
+    /// before the call runs, is `RequestReceived`; a hijacked stream is `ResponseStarted`).
+    pub stage: Option<&'static str>,
+}
+
+impl DaemonCall {
+    /// Learns what rules need from the request's JSON body, keeping no value: a create's binds
+    /// and privileges, a service's secrets, an exec's command — appended to the target as one
+    /// `cmd=` pair per word, as every exec source is written. Returns (container, command
+    /// query) for an exec create.
+    pub fn apply_body(&mut self, body: &Value) -> Option<(String, String)> {
+        self.facts = body_facts(body);
+        let c = api::classify(&self.method, &self.target)?;
+        if c.resource != "containers" || c.subresource.as_deref() != Some("exec") {
+            return None;
+        }
+        let words: Vec<&str> = body
+            .get("Cmd")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let command = command_query(words);
+        if !command.is_empty() {
+            self.target
+                .push(if self.target.contains('?') { '&' } else { '?' });
+            self.target.push_str(&command);
+        }
+        Some((c.name.unwrap_or_default(), command))
+    }
+}
+
+/// dockerd ≥ v28 (`api/server/middleware/debug.go`): `handling GET request` before the call
+/// runs, with `request-url` and, for a small JSON POST, `form-data` (secret keys masked by
+/// dockerd); `error response for GET request` after a failed one, with its `status`. Other
+/// messages are not calls.
+fn handled_call(message: &str, field: &dyn Fn(&str) -> Option<String>) -> Option<DaemonCall> {
+    let message = message.trim();
+    let (method, failed) = if let Some(rest) = message.strip_prefix("handling ") {
+        (rest.strip_suffix(" request")?, false)
+    } else if let Some(rest) = message.strip_prefix("error response for ") {
+        (rest.strip_suffix(" request")?, true)
+    } else {
+        return None;
+    };
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let target = field("request-url").filter(|t| t.starts_with('/'))?;
+    let mut call = DaemonCall {
+        method: method.to_owned(),
+        target,
+        ..DaemonCall::default()
+    };
+    if failed {
+        call.status = field("status").and_then(|s| s.trim().parse::<i64>().ok());
+    } else {
+        call.stage = Some("RequestReceived");
+        // Only the form's facts are kept; the form itself is never stored.
+        if let Some(form) = field("form-data").and_then(|f| serde_json::from_str::<Value>(&f).ok())
+        {
+            call.apply_body(&form);
+        }
+    }
+    Some(call)
 }
 
 /// `Calling GET /path` → (method, target).
@@ -107,19 +173,33 @@ pub fn parse_text_line(line: &str) -> Option<DaemonCall> {
     {
         let close = body.find(']')?;
         let stamp = &body[5..close];
-        let (method, target) = calling(&body[close + 1..])?;
         // `DEBU[0042]` counts seconds since the daemon started: no time.
         let absolute = stamp.contains('-') && stamp.contains('T');
         let time = (absolute && crate::event::normalize_timestamp(stamp).is_some())
             .then(|| stamp.to_owned());
-        return Some(DaemonCall {
-            time,
-            method,
-            target,
-            host,
-            status: None,
-            ..DaemonCall::default()
-        });
+        let rest = &body[close + 1..];
+        let mut call = match calling(rest) {
+            Some((method, target)) => DaemonCall {
+                method,
+                target,
+                ..DaemonCall::default()
+            },
+            None => {
+                // The message, then its fields after a run of spaces.
+                let rest = rest.trim_start();
+                let (message, fields) = rest.split_once("  ").unwrap_or((rest, ""));
+                let pairs = logfmt(fields);
+                handled_call(message, &|k| {
+                    pairs
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| v.clone())
+                })?
+            }
+        };
+        call.time = time;
+        call.host = host;
+        return Some(call);
     }
     if !body.contains("msg=") {
         return None;
@@ -131,15 +211,18 @@ pub fn parse_text_line(line: &str) -> Option<DaemonCall> {
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
     };
-    let (method, target) = calling(get("msg")?)?;
-    Some(DaemonCall {
-        time: get("time").map(str::to_owned),
-        method,
-        target,
-        host,
-        status: None,
-        ..DaemonCall::default()
-    })
+    let message = get("msg")?;
+    let mut call = match calling(message) {
+        Some((method, target)) => DaemonCall {
+            method,
+            target,
+            ..DaemonCall::default()
+        },
+        None => handled_call(message, &|k| get(k).map(str::to_owned))?,
+    };
+    call.time = get("time").map(str::to_owned);
+    call.host = host;
+    Some(call)
 }
 
 /// A dockerd log line that is not an API call (startup, plugins, containerd): under syslog with
@@ -217,15 +300,22 @@ pub fn parse_json(record: &[u8]) -> Option<Vec<DaemonCall>> {
         return Some(vec![call]);
     }
     if let Some(message) = value.get("msg").and_then(Value::as_str) {
-        let (method, target) = calling(message)?;
-        return Some(vec![DaemonCall {
-            time: str_of(&value, "time"),
-            method,
-            target,
-            host: None,
-            status: None,
-            ..DaemonCall::default()
-        }]);
+        let mut call = match calling(message) {
+            Some((method, target)) => DaemonCall {
+                method,
+                target,
+                ..DaemonCall::default()
+            },
+            // dockerd's JSON formatter writes `form-data` as an object, `status` as a number.
+            None => handled_call(message, &|k| {
+                value.get(k).map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            })?,
+        };
+        call.time = str_of(&value, "time");
+        return Some(vec![call]);
     }
     docker_event(&value).map(|call| vec![call])
 }
@@ -600,7 +690,7 @@ fn event_with(call: &DaemonCall, classified: Option<api::ApiCall>) -> AuditEvent
         kind: Some(Cow::Borrowed("Event")),
         api_version: Some(Cow::Borrowed("audit.k8s.io/v1")),
         level: Some(Cow::Borrowed("Metadata")),
-        stage: Some(Cow::Borrowed("ResponseComplete")),
+        stage: Some(Cow::Borrowed(call.stage.unwrap_or("ResponseComplete"))),
         request_uri: Some(Cow::Owned(call.target.clone())),
         verb: Some(Cow::Borrowed(verb)),
         user: UserInfo {
@@ -776,6 +866,125 @@ mod tests {
             "May 10 04:00:00 localhost systemd: Started Docker Application Container Engine.",
             r#"time="2024-03-01T10:00:00Z" level=info msg="API listen on /run/docker.sock""#,
             "Calling the doctor",
+        ] {
+            assert!(parse_text_line(not_a_call).is_none(), "{not_a_call}");
+        }
+    }
+
+    #[test]
+    fn dockerd_v28_handling_and_error_lines() {
+        // dockerd ≥ v28's debug middleware, as logrus writes it to a file, a terminal, in JSON
+        // and through journald. (line, method, target, status, stage, facts)
+        type Case<'a> = (
+            &'a str,
+            &'a str,
+            &'a str,
+            Option<i64>,
+            Option<&'a str>,
+            &'a [(&'a str, &'a str)],
+        );
+        let cases: &[Case] = &[
+            (
+                r#"time="2025-06-10T08:15:30.123456789Z" level=debug msg="handling GET request" method=GET module=api request-url=/v1.49/containers/app1/json vars="map[name:app1 version:1.49]""#,
+                "GET",
+                "/v1.49/containers/app1/json",
+                None,
+                Some("RequestReceived"),
+                &[],
+            ),
+            (
+                r#"time="2025-06-10T08:15:31Z" level=debug msg="handling POST request" form-data="{\"AttachStderr\":true,\"AttachStdout\":true,\"Cmd\":[\"sh\",\"-c\",\"cat /run/secrets/db\"],\"Env\":[\"X=1\"],\"Tty\":false}" method=POST module=api request-url=/v1.49/containers/app1/exec vars="map[name:app1 version:1.49]""#,
+                "POST",
+                "/v1.49/containers/app1/exec?cmd=sh&cmd=-c&cmd=cat&cmd=/run/secrets/db",
+                None,
+                Some("RequestReceived"),
+                &[],
+            ),
+            (
+                r#"time="2025-06-10T08:15:32Z" level=debug msg="handling POST request" form-data="{\"Env\":[\"PASSWORD=*****\"],\"HostConfig\":{\"Binds\":[\"/var/run/docker.sock:/s\"],\"Privileged\":true},\"Image\":\"alpine\"}" method=POST module=api request-url="/v1.49/containers/create?name=rooted" vars="map[version:1.49]""#,
+                "POST",
+                "/v1.49/containers/create?name=rooted",
+                None,
+                Some("RequestReceived"),
+                &[
+                    (BINDS_ANNOTATION, "/var/run/docker.sock"),
+                    (PRIVILEGED_ANNOTATION, "true"),
+                ],
+            ),
+            (
+                r#"time="2025-06-10T08:15:33Z" level=debug msg="error response for GET request" error-response="No such container: nope" method=GET module=api request-url=/v1.49/containers/nope/json status=404 vars="map[name:nope version:1.49]""#,
+                "GET",
+                "/v1.49/containers/nope/json",
+                Some(404),
+                None,
+                &[],
+            ),
+            (
+                "DEBU[2025-06-10T08:15:34.000000000Z] handling GET request                          method=GET module=api request-url=/v1.49/containers/app1/logs?stdout=1 vars=\"map[name:app1 version:1.49]\"",
+                "GET",
+                "/v1.49/containers/app1/logs?stdout=1",
+                None,
+                Some("RequestReceived"),
+                &[],
+            ),
+            (
+                "DEBU[2025-06-10T08:15:35.000000000Z] error response for GET request                error-response=\"No such container: nope\" method=GET module=api request-url=/v1.49/containers/nope/archive?path=%2Fetc status=404",
+                "GET",
+                "/v1.49/containers/nope/archive?path=%2Fetc",
+                Some(404),
+                None,
+                &[],
+            ),
+        ];
+        let check = |call: &DaemonCall, case: &Case, what: &str| {
+            let (_, method, target, status, stage, facts) = case;
+            assert_eq!(
+                (
+                    call.method.as_str(),
+                    call.target.as_str(),
+                    call.status,
+                    call.stage
+                ),
+                (*method, *target, *status, *stage),
+                "{what}"
+            );
+            let facts: Vec<(&str, &str)> = facts.to_vec();
+            let got: Vec<(&str, &str)> = call.facts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(got, facts, "{what}");
+            assert!(
+                !format!("{call:?}").contains("X=1"),
+                "form values are never kept"
+            );
+        };
+        for case in cases {
+            let call = parse_text_line(case.0).unwrap_or_else(|| panic!("{}", case.0));
+            check(&call, case, case.0);
+            assert!(call.time.is_some());
+            // The same line through journald.
+            let journald = serde_json::json!({"MESSAGE": case.0, "_HOSTNAME": "node-9"});
+            let call = &parse_json(journald.to_string().as_bytes()).expect("journald")[0];
+            check(call, case, case.0);
+            assert_eq!(call.host.as_deref(), Some("node-9"));
+        }
+        // dockerd's JSON formatter: form-data an object, status a number.
+        let json: &[(&str, &Case)] = &[
+            (
+                r#"{"form-data":{"Cmd":["sh","-c","cat /run/secrets/db"],"Env":["X=1"]},"level":"debug","method":"POST","module":"api","msg":"handling POST request","request-url":"/v1.49/containers/app1/exec","time":"2025-06-10T08:15:31Z","vars":{"name":"app1","version":"1.49"}}"#,
+                &cases[1],
+            ),
+            (
+                r#"{"error-response":{},"level":"debug","method":"GET","module":"api","msg":"error response for GET request","request-url":"/v1.49/containers/nope/json","status":404,"time":"2025-06-10T08:15:33Z","vars":{"name":"nope","version":"1.49"}}"#,
+                &cases[3],
+            ),
+        ];
+        for (record, case) in json {
+            let call = &parse_json(record.as_bytes()).expect("dockerd JSON")[0];
+            check(call, case, record);
+        }
+        for not_a_call in [
+            r#"time="2025-06-10T08:15:30Z" level=debug msg="handling GET request" method=GET module=api"#,
+            r#"time="2025-06-10T08:15:30Z" level=debug msg="handling the shutdown request" request-url=/x"#,
+            r#"time="2025-06-10T08:15:30Z" level=info msg="Processing signal 'terminated'""#,
         ] {
             assert!(parse_text_line(not_a_call).is_none(), "{not_a_call}");
         }

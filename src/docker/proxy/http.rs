@@ -168,8 +168,15 @@ impl<R: Read> Reader<R> {
         }))
     }
 
+    /// Reads more, first sending what `out` holds: bytes are coalesced into few writes while
+    /// more are at hand, and never held back while we wait.
+    fn fill_flushing(&mut self, out: &mut impl Write) -> io::Result<usize> {
+        out.flush()?;
+        self.fill()
+    }
+
     /// One CRLF-terminated line (chunk size or trailer), consumed.
-    fn read_line(&mut self) -> Result<Vec<u8>, HttpError> {
+    fn read_line(&mut self, out: &mut impl Write) -> Result<Vec<u8>, HttpError> {
         loop {
             if let Some(at) = memchr::memchr(b'\n', self.buffered()) {
                 let line = self.buffered()[..=at].to_vec();
@@ -179,7 +186,7 @@ impl<R: Read> Reader<R> {
             if self.buffered().len() > MAX_LINE {
                 return Err(HttpError::BadChunk("line too long"));
             }
-            if self.fill()? == 0 {
+            if self.fill_flushing(out)? == 0 {
                 return Err(HttpError::Truncated {
                     what: "chunked body",
                 });
@@ -196,7 +203,7 @@ impl<R: Read> Reader<R> {
         what: &'static str,
     ) -> Result<(), HttpError> {
         while n > 0 {
-            if self.buffered().is_empty() && self.fill()? == 0 {
+            if self.buffered().is_empty() && self.fill_flushing(out)? == 0 {
                 return Err(HttpError::Truncated { what });
             }
             let take = self
@@ -213,8 +220,21 @@ impl<R: Read> Reader<R> {
     }
 
     /// Relays a body by its framing. Chunked bodies pass through as written (sizes, extensions,
-    /// trailers); the tap sees the data only.
+    /// trailers); the tap sees the data only. Everything is sent when this returns.
     pub fn relay_body(
+        &mut self,
+        out: &mut impl Write,
+        framing: Framing,
+        tap: &mut Tap,
+    ) -> Result<(), HttpError> {
+        // dockerd writes its chunks 4 KiB at a time: gathered, they cost one write, not three.
+        let mut out = io::BufWriter::with_capacity(BUFFER, out);
+        self.relay_framed(&mut out, framing, tap)?;
+        out.flush()?;
+        Ok(())
+    }
+
+    fn relay_framed(
         &mut self,
         out: &mut impl Write,
         framing: Framing,
@@ -224,13 +244,13 @@ impl<R: Read> Reader<R> {
             Framing::None => Ok(()),
             Framing::Length(n) => self.relay_exact(out, n, tap, "body"),
             Framing::Chunked => loop {
-                let line = self.read_line()?;
+                let line = self.read_line(out)?;
                 out.write_all(&line)?;
                 let size = chunk_size(&line)?;
                 if size == 0 {
                     // Trailers, then the empty line.
                     loop {
-                        let trailer = self.read_line()?;
+                        let trailer = self.read_line(out)?;
                         out.write_all(&trailer)?;
                         if trailer == b"\r\n" || trailer == b"\n" {
                             return Ok(());
@@ -238,14 +258,14 @@ impl<R: Read> Reader<R> {
                     }
                 }
                 self.relay_exact(out, size, tap, "chunk")?;
-                let end = self.read_line()?;
+                let end = self.read_line(out)?;
                 if end != b"\r\n" && end != b"\n" {
                     return Err(HttpError::BadChunk("chunk data longer than its size"));
                 }
                 out.write_all(&end)?;
             },
             Framing::UntilClose => loop {
-                if self.buffered().is_empty() && self.fill()? == 0 {
+                if self.buffered().is_empty() && self.fill_flushing(out)? == 0 {
                     return Ok(());
                 }
                 let piece = self.buffered();

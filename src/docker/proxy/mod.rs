@@ -394,7 +394,6 @@ struct Call {
     daemon: DaemonCall,
     /// For an exec create: the container and the command, to name them at the exec's start.
     exec_create: Option<(String, String)>,
-    stage: &'static str,
     denied_by: Option<String>,
 }
 
@@ -433,45 +432,23 @@ impl Call {
                 source_ip: peer.source_ip.clone(),
                 identity: peer.identity,
                 facts: Vec::new(),
+                stage: None,
             },
             exec_create: None,
-            stage: "ResponseComplete",
             denied_by: None,
         }
     }
 
-    /// What the request's JSON body tells rules: a create's binds and privileges, a service's
-    /// secrets, an exec's command (appended to the target as `cmd=` pairs, as every exec source
-    /// is written).
+    /// What the request's JSON body tells rules (facts only, no value).
     fn learn_from_body(&mut self, body: &[u8]) {
-        let Ok(value) = serde_json::from_slice::<Value>(body) else {
-            return;
-        };
-        self.daemon.facts = records::body_facts(&value);
-        let classified = crate::docker::api::classify(&self.daemon.method, &self.daemon.target);
-        if let Some(c) = classified
-            && c.resource == "containers"
-            && c.subresource.as_deref() == Some("exec")
-        {
-            let words: Vec<&str> = value
-                .get("Cmd")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            let command = records::command_query(words);
-            if !command.is_empty() {
-                append_query(&mut self.daemon.target, &command);
-            }
-            self.exec_create = Some((c.name.unwrap_or_default(), command));
+        if let Ok(value) = serde_json::from_slice::<Value>(body) {
+            self.exec_create = self.daemon.apply_body(&value);
         }
     }
 
     fn event(&self, peer: &Peer) -> crate::event::AuditEvent<'static> {
         let mut event = records::event_of_any(&self.daemon);
         event.audit_id = Some(Cow::Owned(audit_id()));
-        event.stage = Some(Cow::Borrowed(self.stage));
         event.user.uid = peer.uid.map(|u| Cow::Owned(u.to_string()));
         event.user.extra = peer.extra().map(|e| RawJson::new(Cow::Owned(e)));
         if let Some(rule) = &self.denied_by {
@@ -739,7 +716,7 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
                 && request.method == "POST");
         call.daemon.status = Some(i64::from(response.status));
         if hijacked {
-            call.stage = "ResponseStarted";
+            call.daemon.stage = Some("ResponseStarted");
         }
         to_client.write_all(&response.headers.raw)?;
         shared.record(&call, peer);

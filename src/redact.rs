@@ -50,6 +50,9 @@ const CREDENTIAL_KEYS: &[(&str, CredentialKind)] = &[
     ("id-token", CredentialKind::Token),
     ("password", CredentialKind::Password),
     ("client-key-data", CredentialKind::Password),
+    // Docker's `POST /build?buildargs={"NPM_TOKEN":"…"}`: build arguments are how credentials
+    // are passed to builds.
+    ("buildargs", CredentialKind::Password),
 ];
 
 /// Whether a key names a credential (`DB_PASSWORD`, `aws_secret_access_key`, `apiKey`,
@@ -272,6 +275,17 @@ impl Redactor {
                     };
                     previous = Some(arg);
                     out
+                }
+                // A URL with a password in it (`/build?remote=https://user:token@host/repo`).
+                Some((k, v)) if v.contains('@') || v.contains("%40") => {
+                    let value = crate::event::percent_decode(v);
+                    match self.redact_command_arg(&value, None, "") {
+                        Some(clean) if value.contains("://") => {
+                            changed = true;
+                            format!("{k}={}", encode_query_value(&clean))
+                        }
+                        _ => pair.to_owned(),
+                    }
                 }
                 _ => pair.to_owned(),
             })
@@ -699,6 +713,29 @@ mod tests {
         ] {
             assert_eq!(redactor.redact_uri(uri), uri);
         }
+    }
+
+    #[test]
+    fn docker_build_arguments_and_remote_credentials_are_redacted() {
+        let redactor = Redactor::with_key([1; KEY_LEN]);
+        for (uri, secret, kept) in [
+            (
+                "/v1.41/build?buildargs=%7B%22NPM_TOKEN%22%3A%22npm_s3cr3tvalue%22%7D&t=app",
+                "s3cr3t",
+                "t=app",
+            ),
+            (
+                "/v1.41/build?remote=https%3A%2F%2Fci%3Aghp_s3cr3tvalue%40github.com%2Fo%2Fr.git",
+                "s3cr3t",
+                "github.com",
+            ),
+        ] {
+            let out = redactor.redact_uri(uri);
+            assert!(!out.contains(secret), "{uri} -> {out}");
+            assert!(out.contains(kept), "{uri} -> {out}");
+        }
+        let plain = "/v1.41/images/create?fromImage=registry.example.com%2Fapp%40sha256%3Aabc";
+        assert_eq!(redactor.redact_uri(plain), plain);
     }
 
     #[test]

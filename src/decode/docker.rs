@@ -59,20 +59,40 @@ impl DaemonCall {
         if c.resource != "containers" || c.subresource.as_deref() != Some("exec") {
             return None;
         }
-        let words: Vec<&str> = body
-            .get("Cmd")
+        let words: Vec<&str> = json_field(body, "Cmd")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .filter_map(Value::as_str)
             .collect();
         let command = command_query(words);
+        // Pairs the client put in the query itself name nothing dockerd runs.
+        self.target = without_query_keys(&self.target, &["cmd", "container"]);
         if !command.is_empty() {
             self.target
                 .push(if self.target.contains('?') { '&' } else { '?' });
             self.target.push_str(&command);
         }
         Some((c.name.unwrap_or_default(), command))
+    }
+}
+
+/// The target without the query pairs named `keys`.
+pub fn without_query_keys(target: &str, keys: &[&str]) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split('=').next().unwrap_or(pair);
+            !keys.iter().any(|k| k.eq_ignore_ascii_case(key))
+        })
+        .collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
     }
 }
 
@@ -371,43 +391,54 @@ fn authz_record(value: &Value) -> Option<DaemonCall> {
 /// service mounts.
 pub fn body_facts(body: &Value) -> Vec<(&'static str, String)> {
     let mut facts = Vec::new();
-    let host_config = body.get("HostConfig");
+    let host_config = json_field(body, "HostConfig");
     let binds = host_config
-        .and_then(|h| h.get("Binds"))
+        .and_then(|h| json_field(h, "Binds"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
         .filter_map(|b| b.split(':').next());
     let mounts = host_config
-        .and_then(|h| h.get("Mounts"))
+        .and_then(|h| json_field(h, "Mounts"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|m| m.get("Type").and_then(Value::as_str) == Some("bind"))
-        .filter_map(|m| m.get("Source").and_then(Value::as_str));
+        .filter(|m| json_field(m, "Type").and_then(Value::as_str) == Some("bind"))
+        .filter_map(|m| json_field(m, "Source").and_then(Value::as_str));
     let binds: Vec<&str> = binds.chain(mounts).collect();
     if !binds.is_empty() {
         facts.push((BINDS_ANNOTATION, binds.join(",")));
     }
     if host_config
-        .and_then(|h| h.get("Privileged"))
+        .and_then(|h| json_field(h, "Privileged"))
         .and_then(Value::as_bool)
         .unwrap_or(false)
     {
         facts.push((PRIVILEGED_ANNOTATION, "true".to_owned()));
     }
-    let secrets: Vec<&str> = body
-        .pointer("/TaskTemplate/ContainerSpec/Secrets")
+    let secrets: Vec<&str> = json_field(body, "TaskTemplate")
+        .and_then(|t| json_field(t, "ContainerSpec"))
+        .and_then(|c| json_field(c, "Secrets"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|s| s.get("SecretName").and_then(Value::as_str))
+        .filter_map(|s| json_field(s, "SecretName").and_then(Value::as_str))
         .collect();
     if !secrets.is_empty() {
         facts.push((SECRETS_ANNOTATION, secrets.join(",")));
     }
     facts
+}
+
+/// A member of a JSON object as dockerd's Go decoder finds it: the name matched without regard
+/// to case, the last of several winning (`{"hostconfig":…}` is `HostConfig` to dockerd).
+pub fn json_field<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
+    object
+        .as_object()?
+        .iter()
+        .rfind(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value)
 }
 
 /// An exec's command as query pairs, one `cmd=` per word, as Kubernetes writes an exec's

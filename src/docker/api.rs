@@ -153,6 +153,52 @@ pub fn classify(method: &str, target: &str) -> Option<ApiCall> {
     })
 }
 
+/// The target as dockerd routes it: an absolute-form target (`http://host/path`) reduced to its
+/// path, and the path percent-decoded (`/containers/%63reate` is `/containers/create` to
+/// dockerd's router); the query is kept as sent.
+pub fn canonical_target(target: &str) -> String {
+    let origin_form = match target.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") =>
+        {
+            match rest.find(['/', '?']) {
+                Some(at) if rest.as_bytes()[at] == b'/' => &rest[at..],
+                Some(at) => return format!("/{}", &rest[at..]),
+                None => "/",
+            }
+        }
+        _ => target,
+    };
+    let (path, query) = match origin_form.find('?') {
+        Some(at) => origin_form.split_at(at),
+        None => (origin_form, ""),
+    };
+    if !path.contains('%') {
+        return origin_form.to_owned();
+    }
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                decoded.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    format!("{}{query}", String::from_utf8_lossy(&decoded))
+}
+
 /// The value of `key` in a target's query string, percent-decoded.
 pub fn query_value(target: &str, key: &str) -> Option<String> {
     let query = target.split_once('?')?.1.split('#').next()?;
@@ -164,6 +210,32 @@ pub fn query_value(target: &str, key: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn targets_are_read_as_dockerd_routes_them() {
+        for (target, canonical) in [
+            (
+                "/v1.41/containers/%63reate?name=x",
+                "/v1.41/containers/create?name=x",
+            ),
+            ("/containers/app1/%65xec", "/containers/app1/exec"),
+            ("/containers%2Fcreate", "/containers/create"),
+            (
+                "http://docker/v1.41/containers/create",
+                "/v1.41/containers/create",
+            ),
+            ("http://docker?x=1", "/?x=1"),
+            ("http://docker", "/"),
+            (
+                "/containers/app1/archive?path=%2Frun%2Fsecrets",
+                "/containers/app1/archive?path=%2Frun%2Fsecrets",
+            ),
+            ("/containers/app1/json", "/containers/app1/json"),
+        ] {
+            assert_eq!(canonical_target(target), canonical, "{target}");
+        }
+    }
+
     use super::*;
 
     #[test]

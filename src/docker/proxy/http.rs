@@ -289,8 +289,13 @@ impl<R: Read> Reader<R> {
 
 fn chunk_size(line: &[u8]) -> Result<u64, HttpError> {
     let text = std::str::from_utf8(line).map_err(|_| HttpError::BadChunk("size not text"))?;
-    let hex = text.trim_end().split(';').next().unwrap_or("").trim();
-    if hex.is_empty() || hex.len() > 15 {
+    let hex = text
+        .trim_end_matches(['\r', '\n'])
+        .split(';')
+        .next()
+        .unwrap_or("");
+    // Strictly hex digits, as Go's reader wants: `+5` or ` 5` is how framings start to differ.
+    if hex.is_empty() || hex.len() > 15 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(HttpError::BadChunk("bad chunk size"));
     }
     u64::from_str_radix(hex, 16).map_err(|_| HttpError::BadChunk("bad chunk size"))
@@ -344,6 +349,7 @@ pub enum Framing {
 pub struct Headers {
     pub raw: Vec<u8>,
     content_length: Option<Result<u64, ()>>,
+    transfer_encoding: bool,
     chunked: bool,
     connection_close: bool,
     connection_keep_alive: bool,
@@ -358,13 +364,18 @@ impl Headers {
             let value = String::from_utf8_lossy(h.value);
             let value = value.trim();
             if h.name.eq_ignore_ascii_case("content-length") {
-                let parsed = value.parse::<u64>().map_err(|_| ());
+                let parsed = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+                    value.parse::<u64>().map_err(|_| ())
+                } else {
+                    Err(())
+                };
                 // Two different lengths are as bad as an unreadable one.
                 out.content_length = match out.content_length {
                     Some(Ok(before)) if parsed != Ok(before) => Some(Err(())),
                     _ => Some(parsed),
                 };
             } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                out.transfer_encoding = true;
                 out.chunked = value
                     .rsplit(',')
                     .next()
@@ -408,6 +419,14 @@ pub struct Request {
 impl Request {
     /// A request body's framing; requests without either header have none.
     pub fn framing(&self) -> Result<Framing, HttpError> {
+        // A request coded other than chunked, or HTTP/1.0 with a Transfer-Encoding (which Go
+        // ignores), has no length both sides agree on.
+        if self.headers.transfer_encoding && (!self.headers.chunked || self.http10) {
+            return Err(HttpError::Malformed {
+                what: "request",
+                reason: "Transfer-Encoding other than chunked, or on HTTP/1.0".to_owned(),
+            });
+        }
         match self.headers.declared() {
             Some(declared) => Ok(declared.unwrap_or(Framing::None)),
             None => Err(HttpError::Malformed {
@@ -443,6 +462,9 @@ impl Response {
             || self.status == 304
         {
             return Ok(Framing::None);
+        }
+        if self.headers.transfer_encoding && !self.headers.chunked {
+            return Ok(Framing::UntilClose);
         }
         match self.headers.declared() {
             Some(declared) => Ok(declared.unwrap_or(Framing::UntilClose)),
@@ -501,12 +523,14 @@ mod tests {
         assert!(result.is_ok());
         assert_eq!(out, b"to the end");
 
-        let cases: [(&[u8], Framing); 5] = [
+        let cases: [(&[u8], Framing); 7] = [
             (b"abc", Framing::Length(5)),
             (b"zz\r\nabc", Framing::Chunked),
             (b"3\r\nabcdef\r\n0\r\n\r\n", Framing::Chunked),
             (b"3\r\nab", Framing::Chunked),
             (b"fffffffffffffffff\r\n", Framing::Chunked),
+            (b"+3\r\nabc\r\n0\r\n\r\n", Framing::Chunked),
+            (b" 3\r\nabc\r\n0\r\n\r\n", Framing::Chunked),
         ];
         for (input, framing) in cases {
             let (result, _, _) = relay(input, framing);
@@ -530,12 +554,19 @@ mod tests {
             b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n";
         let request = Reader::new(&smuggling[..]).read_request().unwrap().unwrap();
         assert!(request.framing().is_err());
-        let two_lengths = b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n";
-        let request = Reader::new(&two_lengths[..])
-            .read_request()
-            .unwrap()
-            .unwrap();
-        assert!(request.framing().is_err());
+        for ambiguous in [
+            &b"POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n"[..],
+            b"POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            let request = Reader::new(ambiguous).read_request().unwrap().unwrap();
+            assert!(
+                request.framing().is_err(),
+                "{}",
+                String::from_utf8_lossy(ambiguous)
+            );
+        }
 
         assert!(Reader::new(&b""[..]).read_request().unwrap().is_none());
         assert!(matches!(

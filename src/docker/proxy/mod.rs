@@ -49,6 +49,8 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(120);
 const EXEC_MEMORY: usize = 4096;
 /// Annotation naming the deny rule that refused a call.
 pub const DENIED_ANNOTATION: &str = "credwatch.dev/denied-by";
+/// Annotation saying why a call passed on to dockerd has no known outcome.
+pub const ERROR_ANNOTATION: &str = "credwatch.dev/proxy-error";
 
 /// Where the proxy listens or its daemon is: `unix:PATH` or `tcp:HOST:PORT` (`unix://`,
 /// `tcp://` as Docker writes them are accepted too).
@@ -127,6 +129,13 @@ impl Stream {
         match self {
             Stream::Unix(s) => s.set_read_timeout(timeout),
             Stream::Tcp(s) => s.set_read_timeout(timeout),
+        }
+    }
+
+    fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        match self {
+            Stream::Unix(s) => s.set_write_timeout(timeout),
+            Stream::Tcp(s) => s.set_write_timeout(timeout),
         }
     }
 }
@@ -277,7 +286,7 @@ pub fn run(
             shared.active.fetch_add(1, Ordering::Relaxed);
             let shared = &shared;
             let tls = tls.clone();
-            scope.spawn(move || {
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 let mut peer = peer;
                 let result = match (stream, tls) {
                     (Stream::Tcp(tcp), Some(config)) => tls::accept(tcp, config, &mut peer)
@@ -291,6 +300,11 @@ pub fn run(
                 }
                 shared.active.fetch_sub(1, Ordering::Relaxed);
             });
+            if let Err(e) = spawned {
+                // The connection was moved into the closure and is closed with it.
+                shared.active.fetch_sub(1, Ordering::Relaxed);
+                eprintln!("docker-proxy: cannot start a thread for a connection: {e}");
+            }
         }
     })
 }
@@ -353,6 +367,8 @@ pub enum ServeError {
     Http(#[from] HttpError),
     #[error("{0}")]
     Tls(String),
+    #[error("the Docker daemon closed the connection without a response")]
+    DaemonClosed,
 }
 
 struct Shared<'r> {
@@ -395,12 +411,16 @@ struct Call {
     /// For an exec create: the container and the command, to name them at the exec's start.
     exec_create: Option<(String, String)>,
     denied_by: Option<String>,
+    /// Why the call's outcome is unknown (a connection broke after it was passed on).
+    error: Option<String>,
+    /// A body whose facts rules need could not be parsed (dockerd's decoder may still accept it).
+    body_unreadable: bool,
 }
 
 impl Call {
     fn new(shared: &Shared<'_>, peer: &Peer, request: &http::Request) -> Call {
-        let mut target = request.target.clone();
-        let classified = crate::docker::api::classify(&request.method, &request.target);
+        let mut target = crate::docker::api::canonical_target(&request.target);
+        let classified = crate::docker::api::classify(&request.method, &target);
         // An exec start names only the exec: the container and command come from its create.
         if let Some(c) = &classified
             && c.resource == "exec"
@@ -413,6 +433,7 @@ impl Call {
                     .ok()
                     .and_then(|m| m.by_id.get(id).cloned())
             });
+            target = records::without_query_keys(&target, &["cmd", "container"]);
             if let Some((container, command)) = remembered {
                 let mut extra = format!("container={container}");
                 if !command.is_empty() {
@@ -436,13 +457,16 @@ impl Call {
             },
             exec_create: None,
             denied_by: None,
+            error: None,
+            body_unreadable: false,
         }
     }
 
     /// What the request's JSON body tells rules (facts only, no value).
     fn learn_from_body(&mut self, body: &[u8]) {
-        if let Ok(value) = serde_json::from_slice::<Value>(body) {
-            self.exec_create = self.daemon.apply_body(&value);
+        match serde_json::from_slice::<Value>(body) {
+            Ok(value) => self.exec_create = self.daemon.apply_body(&value),
+            Err(_) => self.body_unreadable = true,
         }
     }
 
@@ -451,6 +475,11 @@ impl Call {
         event.audit_id = Some(Cow::Owned(audit_id()));
         event.user.uid = peer.uid.map(|u| Cow::Owned(u.to_string()));
         event.user.extra = peer.extra().map(|e| RawJson::new(Cow::Owned(e)));
+        if let Some(error) = &self.error {
+            event
+                .annotations
+                .set(Cow::Borrowed(ERROR_ANNOTATION), Cow::Owned(error.clone()));
+        }
         if let Some(rule) = &self.denied_by {
             event
                 .annotations
@@ -574,6 +603,8 @@ fn respond(
 /// Relays one client connection, request after request, until either side closes or a stream
 /// is hijacked.
 fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeError> {
+    // A client that stops reading holds its own connection only, and not for ever.
+    client.set_write_timeout(Some(HEAD_TIMEOUT))?;
     let mut from_client = Reader::new(client.try_clone()?);
     let mut to_client = client;
     let mut upstream: Option<(Reader<Stream>, Stream)> = None;
@@ -617,7 +648,7 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
         };
         let head_only = request.method == "HEAD";
         let mut call = Call::new(shared, peer, &request);
-        let wants_body = wants_body(&request.method, &request.target);
+        let wants_body = wants_body(&request.method, &call.daemon.target);
         // A small sized body is read before the decision, so deny rules see its facts.
         let mut body = None;
         if let (true, Framing::Length(n)) = (wants_body, framing)
@@ -637,7 +668,16 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
             )?;
             return Ok(());
         }
-        if let Some(rule) = shared.denied_by(&call, peer) {
+        // Deny rules cannot judge a body they cannot see: such calls are refused while rules are
+        // in force (the docker CLI sends these bodies sized and small).
+        let unjudgeable =
+            shared.deny.is_some() && wants_body && (body.is_none() || call.body_unreadable);
+        let refusal = if unjudgeable {
+            Some("its body could not be inspected: chunked, over 1 MiB or not JSON".to_owned())
+        } else {
+            shared.denied_by(&call, peer)
+        };
+        if let Some(rule) = refusal {
             let keep_alive = request.keep_alive() && (framing == Framing::None || body.is_some());
             call.daemon.status = Some(403);
             call.denied_by = Some(rule.clone());
@@ -677,49 +717,69 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
         let Some((from_daemon, to_daemon)) = upstream.as_mut() else {
             return Ok(());
         };
-        to_daemon.write_all(&request.headers.raw)?;
-        match &body {
-            Some(body) => to_daemon.write_all(body)?,
-            None => {
-                let mut tap = Tap::new(if wants_body { BODY_LIMIT } else { 0 });
-                from_client.relay_body(to_daemon, framing, &mut tap)?;
-                if let Some(data) = tap.complete() {
-                    call.learn_from_body(data);
+        // From here dockerd may act on the call: whatever happens, it is recorded before the
+        // client hears anything (a client that hangs up must not erase its call).
+        let exchanged = (|| -> Result<http::Response, ServeError> {
+            to_daemon.write_all(&request.headers.raw)?;
+            match &body {
+                Some(body) => to_daemon.write_all(body)?,
+                None => {
+                    let mut tap = Tap::new(if wants_body { BODY_LIMIT } else { 0 });
+                    from_client.relay_body(to_daemon, framing, &mut tap)?;
+                    if let Some(data) = tap.complete() {
+                        call.learn_from_body(data);
+                    }
                 }
             }
-        }
-        // Interim responses (100 Continue) pass through; 101 is the switch itself.
-        let response = loop {
-            match from_daemon.read_response()? {
-                Some(r) if (100..200).contains(&r.status) && r.status != 101 => {
-                    to_client.write_all(&r.headers.raw)?;
+            // Interim responses (100 Continue) pass through; 101 is the switch itself.
+            loop {
+                match from_daemon.read_response()? {
+                    Some(r) if (100..200).contains(&r.status) && r.status != 101 => {
+                        to_client.write_all(&r.headers.raw)?;
+                    }
+                    Some(r) => return Ok(r),
+                    None => return Err(ServeError::DaemonClosed),
                 }
-                Some(r) => break r,
-                None => {
-                    call.daemon.status = Some(502);
-                    shared.record(&call, peer);
-                    respond(
-                        &mut to_client,
-                        head_only,
-                        502,
-                        "credwatch docker-proxy: the Docker daemon closed the connection without a response",
-                        false,
-                    )?;
-                    return Ok(());
-                }
+            }
+        })();
+        let response = match exchanged {
+            Ok(response) => response,
+            Err(ServeError::DaemonClosed) => {
+                call.daemon.status = Some(502);
+                shared.record(&call, peer);
+                respond(
+                    &mut to_client,
+                    head_only,
+                    502,
+                    "credwatch docker-proxy: the Docker daemon closed the connection without a response",
+                    false,
+                )?;
+                return Ok(());
+            }
+            Err(e) => {
+                call.error = Some(e.to_string());
+                shared.record(&call, peer);
+                return Err(e);
             }
         };
-        let framing = response.framing(&request.method)?;
+        call.daemon.status = Some(i64::from(response.status));
+        let framing = match response.framing(&request.method) {
+            Ok(framing) => framing,
+            Err(e) => {
+                call.error = Some(e.to_string());
+                shared.record(&call, peer);
+                return Err(e.into());
+            }
+        };
         let hijacked = response.status == 101
             || (response.is_raw_stream()
                 && framing == Framing::UntilClose
                 && request.method == "POST");
-        call.daemon.status = Some(i64::from(response.status));
         if hijacked {
             call.daemon.stage = Some("ResponseStarted");
         }
-        to_client.write_all(&response.headers.raw)?;
         shared.record(&call, peer);
+        to_client.write_all(&response.headers.raw)?;
         if hijacked {
             let Some((from_daemon, to_daemon)) = upstream.take() else {
                 return Ok(());
@@ -891,6 +951,38 @@ mod tests {
         assert_eq!(
             start.daemon.target,
             "/v1.41/exec/e1/start?container=app1&cmd=sh&cmd=-c&cmd=cat&cmd=/run/secrets/db"
+        );
+        // Query pairs the client planted, an encoded path, Go's case-insensitive JSON keys.
+        let mut planted = Call::new(
+            &shared,
+            &peer,
+            &request("/v1.41/containers/app1/%65xec?cmd=ls&container=other"),
+        );
+        assert!(wants_body("POST", &planted.daemon.target));
+        planted.learn_from_body(br#"{"Cmd":["true"],"cmd":["env"]}"#);
+        assert_eq!(planted.daemon.target, "/v1.41/containers/app1/exec?cmd=env");
+        let start = Call::new(
+            &shared,
+            &peer,
+            &request("/v1.41/exec/e1/start?container=decoy&cmd=ls"),
+        );
+        assert!(!start.daemon.target.contains("decoy") && !start.daemon.target.contains("cmd=ls&"));
+        let mut lower = Call::new(&shared, &peer, &request("/containers/create"));
+        lower.learn_from_body(
+            br#"{"hostconfig":{"privileged":true,"binds":["/etc/kubernetes:/k"]}}"#,
+        );
+        assert_eq!(
+            lower.daemon.facts,
+            [
+                (records::BINDS_ANNOTATION, "/etc/kubernetes".to_owned()),
+                (records::PRIVILEGED_ANNOTATION, "true".to_owned())
+            ]
+        );
+        let mut broken = Call::new(&shared, &peer, &request("/containers/create"));
+        broken.learn_from_body(b"{\"HostConfig\": {\"Privileged\": true}, \"x\": \"\\ud800\"}");
+        assert!(
+            broken.body_unreadable,
+            "deny rules refuse what they cannot read"
         );
         let mut create = Call::new(&shared, &peer, &request("/containers/create"));
         create.learn_from_body(

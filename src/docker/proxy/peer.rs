@@ -115,19 +115,34 @@ fn user_name(uid: u32) -> Option<String> {
 /// Docker (`docker-<id>.scope`, `/docker/<id>`), containerd and CRI-O (`cri-containerd-<id>`,
 /// `crio-<id>`) and the kubelet (`pod<uid>`, dashes written as underscores under systemd).
 pub fn workload_of_cgroup(cgroup: &str) -> (Option<String>, Option<String>) {
+    const RUNTIME_PREFIXES: [&str; 5] = [
+        "docker-",
+        "cri-containerd-",
+        "crio-",
+        "libpod-",
+        "containerd-",
+    ];
+    let is_id = |id: &str| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
     let mut container = None;
     let mut pod = None;
     for line in cgroup.lines() {
         let Some(path) = line.splitn(3, ':').nth(2) else {
             continue;
         };
-        for segment in path.split('/') {
+        // A user's own scopes can be named anything (`systemd-run --user --unit=docker-<id>`):
+        // only the runtimes' and the kubelet's hierarchies name a workload.
+        if path.contains("user.slice") || path.contains("user@") {
+            continue;
+        }
+        let segments: Vec<&str> = path.split('/').collect();
+        let kubepods = path.contains("kubepods");
+        for (i, segment) in segments.iter().enumerate() {
             let segment = segment
                 .strip_suffix(".scope")
                 .or_else(|| segment.strip_suffix(".slice"))
                 .unwrap_or(segment);
             // `kubepods-besteffort-pod<uid>` or `pod<uid>`.
-            if let Some(at) = segment.rfind("pod") {
+            if kubepods && let Some(at) = segment.rfind("pod") {
                 let uid = &segment[at + 3..];
                 if uid.len() == 36
                     && uid
@@ -138,8 +153,14 @@ pub fn workload_of_cgroup(cgroup: &str) -> (Option<String>, Option<String>) {
                     continue;
                 }
             }
-            let id = segment.rsplit(['-', ':']).next().unwrap_or(segment);
-            if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let prefixed = RUNTIME_PREFIXES
+                .iter()
+                .find_map(|p| segment.strip_prefix(p))
+                .filter(|id| is_id(id));
+            // `/docker/<id>` (cgroup v1, or dockerd's cgroupfs driver) and a bare id under a pod.
+            let bare = (is_id(segment) && (kubepods || (i > 0 && segments[i - 1] == "docker")))
+                .then_some(segment);
+            if let Some(id) = prefixed.or(bare) {
                 container = Some(id.to_owned());
             }
         }

@@ -23,6 +23,7 @@ use super::peer::Peer;
 use super::{ServeError, Stream};
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The files of `--tls-cert`, `--tls-key` and `--client-ca`.
 #[derive(Debug, Clone)]
@@ -80,16 +81,25 @@ pub fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     Ok(Arc::new(config))
 }
 
-/// The subject of a DER certificate (RFC 4514) and its common name.
+/// The subject of a DER certificate (RFC 4514) and its common name — the last CN attribute, read
+/// from the parsed name (a comma escaped inside another attribute cannot forge one).
 pub fn subject_of(der: &[u8]) -> Option<(String, Option<String>)> {
     use x509_cert::der::Decode;
+    use x509_cert::der::asn1::ObjectIdentifier;
+    const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
     let cert = x509_cert::Certificate::from_der(der).ok()?;
-    let subject = cert.tbs_certificate.subject.to_string();
+    let subject = &cert.tbs_certificate.subject;
     let common_name = subject
-        .split(',')
-        .find_map(|part| part.trim().strip_prefix("CN="))
-        .map(str::to_owned);
-    Some((subject, common_name))
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .filter(|attribute| attribute.oid == COMMON_NAME)
+        .filter_map(|attribute| {
+            let text = attribute.to_string();
+            text.strip_prefix("CN=").map(str::to_owned)
+        })
+        .next_back();
+    Some((subject.to_string(), common_name))
 }
 
 /// Completes the handshake and returns the plaintext side of the connection; the caller's
@@ -109,6 +119,8 @@ pub fn accept(
         }
     }
     tcp.set_read_timeout(None)?;
+    // The pumps write under a shared lock: a client that stops reading must not hold it for ever.
+    tcp.set_write_timeout(Some(WRITE_TIMEOUT))?;
     if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
         let (subject, common_name) = subject_of(cert.as_ref()).unwrap_or_default();
         peer.identity = "mtls-subject";
@@ -126,14 +138,27 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Moves bytes between the TLS connection and the plaintext pair until both ends close.
-fn pump(conn: ServerConnection, tcp: TcpStream, plain: UnixStream) -> io::Result<()> {
+fn pump(mut conn: ServerConnection, mut tcp: TcpStream, plain: UnixStream) -> io::Result<()> {
     let mut tcp_in = tcp.try_clone()?;
     let mut plain_out = plain.try_clone()?;
+    // A TLS 1.3 client may send its request with its Finished message: the handshake then read
+    // it already, and waiting on the socket for it would wait forever.
+    let mut early = vec![0u8; 64 * 1024];
+    loop {
+        match conn.reader().read(&mut early) {
+            Ok(0) => break,
+            Ok(n) => plain_out.write_all(&early[..n])?,
+            Err(_) => break,
+        }
+    }
+    while conn.wants_write() {
+        conn.write_tls(&mut tcp)?;
+    }
     let mut plain_in = plain;
     // The connection and the socket it writes to, together: both pumps write records.
     let shared = Arc::new(Mutex::new((conn, tcp)));
     let inward = Arc::clone(&shared);
-    std::thread::spawn(move || {
+    std::thread::Builder::new().spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         let mut plaintext = Vec::new();
         loop {
@@ -184,8 +209,8 @@ fn pump(conn: ServerConnection, tcp: TcpStream, plain: UnixStream) -> io::Result
             }
         }
         let _ = plain_out.shutdown(Shutdown::Write);
-    });
-    std::thread::spawn(move || {
+    })?;
+    std::thread::Builder::new().spawn(move || {
         let mut buf = vec![0u8; 64 * 1024];
         let mut failed = false;
         while !failed {
@@ -217,6 +242,35 @@ fn pump(conn: ServerConnection, tcp: TcpStream, plain: UnixStream) -> io::Result
             // Wakes the inward pump if the client keeps its side open.
             let _ = tcp.shutdown(Shutdown::Both);
         }
-    });
+    })?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_common_name_comes_from_the_parsed_subject() {
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/docker/tls");
+        let client = certificates(&fixtures.join("client.pem")).unwrap();
+        assert_eq!(
+            subject_of(client[0].as_ref()),
+            Some(("CN=alice,O=ops".to_owned(), Some("alice".to_owned())))
+        );
+        assert!(subject_of(b"not a certificate").is_none());
+        let files = TlsFiles {
+            cert: fixtures.join("server.pem"),
+            key: fixtures.join("server-key.pem"),
+            client_ca: fixtures.join("ca.pem"),
+        };
+        assert!(server_config(&files).is_ok());
+        let missing = TlsFiles {
+            client_ca: fixtures.join("missing.pem"),
+            ..files
+        };
+        let error = server_config(&missing).unwrap_err().to_string();
+        assert!(error.contains("missing.pem"), "{error}");
+    }
 }

@@ -93,6 +93,10 @@ struct DockerProxyArgs {
     /// Connections served at once; more are answered 503.
     #[arg(long, value_name = "N", default_value_t = 512)]
     max_connections: usize,
+    /// Connections one caller (a uid on the Unix socket, a client address on TCP) may hold at
+    /// once; more are answered 503.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    max_per_caller: usize,
     /// Server certificate (PEM) for a TCP listener; with --tls-key and --client-ca, clients
     /// must present a certificate the CA signed.
     #[arg(long, value_name = "FILE", requires_all = ["tls_key", "client_ca"])]
@@ -658,6 +662,7 @@ fn docker_proxy(args: DockerProxyArgs) -> anyhow::Result<ExitCode> {
             host,
             deny,
             max_connections: args.max_connections.max(1),
+            max_per_caller: args.max_per_caller.max(1),
             tls,
         },
         events,

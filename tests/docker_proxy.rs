@@ -764,6 +764,48 @@ fn docker_engine_through_the_proxy() {
         "{open_alerts:#?}"
     );
 
+    // One caller cannot hold every slot: beyond --max-per-caller it is answered 503, and a
+    // slot it gives back is free again.
+    let capped = Proxy::start(
+        &dockerd,
+        "capped-proxy",
+        &format!("unix:{}", dockerd.path("capped.sock").display()),
+        &["--max-per-caller", "2"],
+    );
+    let capped_sock = dockerd.path("capped.sock");
+    let first = UnixStream::connect(&capped_sock).expect("first");
+    let _second = UnixStream::connect(&capped_sock).expect("second");
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = UnixStream::connect(&capped_sock).expect("third");
+    third
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut refused = String::new();
+    let _ = third.read_to_string(&mut refused);
+    assert!(
+        refused.starts_with("HTTP/1.1 503") && refused.contains("--max-per-caller"),
+        "{refused}"
+    );
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (out, _) = run(
+            dockerd.docker(
+                &capped.host,
+                &["version", "--format", "{{.Server.Version}}"],
+            ),
+            None,
+        );
+        if out.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the freed slot was never given back"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
     // The canary — in the environment, the logs and a file, all of which passed through —
     // is nowhere credwatch wrote.
     for written in [

@@ -180,6 +180,8 @@ pub struct ProxyOptions {
     /// Calls any of these rules match are refused with 403.
     pub deny: Option<RuleSet>,
     pub max_connections: usize,
+    /// Connections one caller (uid, or client address) may hold at once.
+    pub max_per_caller: usize,
     /// Server certificate, key and client CA: TCP clients must present a certificate.
     pub tls: Option<tls::TlsFiles>,
 }
@@ -239,6 +241,7 @@ pub fn run(
         recording_failed: AtomicBool::new(false),
         execs: Mutex::new(ExecMemory::default()),
         active: AtomicUsize::new(0),
+        per_caller: Mutex::new(HashMap::new()),
     };
     on_ready(&match &listener {
         Listener::Unix(_) => options.listen.to_string(),
@@ -267,6 +270,33 @@ pub fn run(
                     continue;
                 }
             };
+            // One caller (a uid, or an address before any certificate is seen) may not take
+            // every slot.
+            let caller = match (peer.uid, &peer.source_ip) {
+                (Some(uid), _) => format!("uid:{uid}"),
+                (None, Some(ip)) => ip.clone(),
+                (None, None) => String::new(),
+            };
+            let held = shared
+                .per_caller
+                .lock()
+                .map(|held| held.get(&caller).copied().unwrap_or(0))
+                .unwrap_or(0);
+            if held >= options.max_per_caller {
+                let mut stream = stream;
+                let _ = respond(
+                    &mut stream,
+                    false,
+                    503,
+                    "credwatch docker-proxy: too many connections from this caller (--max-per-caller)",
+                    false,
+                );
+                eprintln!(
+                    "docker-proxy: refused a connection from {}: it holds {held}",
+                    describe(&peer)
+                );
+                continue;
+            }
             if shared.active.load(Ordering::Relaxed) >= options.max_connections {
                 let mut stream = stream;
                 let _ = respond(
@@ -284,7 +314,22 @@ pub fn run(
                 continue;
             }
             shared.active.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut held) = shared.per_caller.lock() {
+                *held.entry(caller.clone()).or_insert(0) += 1;
+            }
             let shared = &shared;
+            let release = move || {
+                shared.active.fetch_sub(1, Ordering::Relaxed);
+                if let Ok(mut held) = shared.per_caller.lock()
+                    && let Some(count) = held.get_mut(&caller)
+                {
+                    *count = count.saturating_sub(1);
+                    if *count == 0 {
+                        held.remove(&caller);
+                    }
+                }
+            };
+            let release_on_failure = release.clone();
             let tls = tls.clone();
             let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 let mut peer = peer;
@@ -298,11 +343,11 @@ pub fn run(
                 {
                     eprintln!("docker-proxy: {}: {e}", describe(&peer));
                 }
-                shared.active.fetch_sub(1, Ordering::Relaxed);
+                release();
             });
             if let Err(e) = spawned {
                 // The connection was moved into the closure and is closed with it.
-                shared.active.fetch_sub(1, Ordering::Relaxed);
+                release_on_failure();
                 eprintln!("docker-proxy: cannot start a thread for a connection: {e}");
             }
         }
@@ -379,6 +424,8 @@ struct Shared<'r> {
     recording_failed: AtomicBool,
     execs: Mutex<ExecMemory>,
     active: AtomicUsize,
+    /// Open connections per caller key.
+    per_caller: Mutex<HashMap<String, usize>>,
 }
 
 struct Recorder<'r> {
@@ -934,6 +981,7 @@ mod tests {
             recording_failed: AtomicBool::new(false),
             execs: Mutex::new(ExecMemory::default()),
             active: AtomicUsize::new(0),
+            per_caller: Mutex::new(HashMap::new()),
         };
         let mut exec = Call::new(&shared, &peer, &request("/v1.41/containers/app1/exec"));
         exec.learn_from_body(br#"{"Cmd":["sh","-c","cat /run/secrets/db"],"Env":["X=1"]}"#);

@@ -632,6 +632,19 @@ fn docker_engine_through_the_proxy() {
     );
     // dockerd's log alone: the calls are there, the callers and commands are not.
     let daemon_alerts = hunt(&dockerd, &[&daemon_log]);
+    let daemon_rules: Vec<String> = daemon_alerts
+        .iter()
+        .map(|a| text(a, "/rule/name"))
+        .collect();
+    assert!(
+        daemon_rules.iter().any(|r| r == "cw_docker_env_harvest"),
+        "the inspect sweep is in dockerd's log too: {daemon_rules:?}"
+    );
+    assert!(
+        !daemon_rules
+            .iter()
+            .any(|r| r == "cw_docker_exec_credential_command")
+    );
     assert!(
         daemon_alerts
             .iter()

@@ -69,12 +69,16 @@ impl DaemonCall {
         // Pairs the client put in the query itself name nothing dockerd runs.
         self.target = without_query_keys(&self.target, &["cmd", "container"]);
         if !command.is_empty() {
-            self.target
-                .push(if self.target.contains('?') { '&' } else { '?' });
-            self.target.push_str(&command);
+            append_query(&mut self.target, &command);
         }
         Some((c.name.unwrap_or_default(), command))
     }
+}
+
+/// Appends query pairs to a target (`?` or `&` as needed).
+pub fn append_query(target: &mut String, pairs: &str) {
+    target.push(if target.contains('?') { '&' } else { '?' });
+    target.push_str(pairs);
 }
 
 /// The target without the query pairs named `keys`.
@@ -468,18 +472,19 @@ fn query_encode(s: &str) -> String {
 /// A socket proxy's JSON log line (wollomatic socket-proxy): `{"msg":"allowed request",
 /// "method":"GET","URL":"/v1.45/_ping","client":"172.18.0.5:41234"}`.
 fn socket_proxy_json(value: &Value) -> Option<DaemonCall> {
-    let text = |k: &str| value.get(k).and_then(Value::as_str);
-    let message = text("msg").filter(|m| is_proxy_verdict(m))?;
-    let method = text("method")?.to_owned();
-    let target = text("URL")
-        .or_else(|| text("url"))
-        .or_else(|| text("path"))?
-        .to_owned();
-    let client = text("client").or_else(|| text("remote_addr"));
+    wollomatic_call(|k| value.get(k).and_then(Value::as_str))
+}
+
+/// A wollomatic socket-proxy record, JSON or logfmt, by its fields: the verdict (`msg`), the
+/// request, and the client's address when it gives one.
+fn wollomatic_call<'v>(get: impl Fn(&str) -> Option<&'v str>) -> Option<DaemonCall> {
+    let message = get("msg").filter(|m| is_proxy_verdict(m))?;
+    let target = get("URL").or_else(|| get("url")).or_else(|| get("path"))?;
+    let client = get("client").or_else(|| get("remote_addr"));
     Some(DaemonCall {
-        time: text("time").map(str::to_owned),
-        method,
-        target,
+        time: get("time").map(str::to_owned),
+        method: get("method")?.to_owned(),
+        target: target.to_owned(),
         status: message.contains("blocked").then_some(403),
         source_ip: client.map(strip_port).filter(|ip| is_address(ip)),
         identity: if client.is_some() {
@@ -568,33 +573,11 @@ pub fn parse_socket_proxy_line(line: &str) -> Option<DaemonCall> {
         return None;
     }
     let pairs = logfmt(line.trim());
-    if !pairs
-        .iter()
-        .any(|(key, value)| key == "msg" && is_proxy_verdict(value))
-    {
-        return None;
-    }
-    let get = |k: &str| {
+    wollomatic_call(|k| {
         pairs
             .iter()
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.as_str())
-    };
-    let client = get("client");
-    Some(DaemonCall {
-        time: get("time").map(str::to_owned),
-        method: get("method")?.to_owned(),
-        target: get("URL").or_else(|| get("url"))?.to_owned(),
-        status: get("msg")
-            .is_some_and(|m| m.contains("blocked"))
-            .then_some(403),
-        source_ip: client.map(strip_port).filter(|ip| is_address(ip)),
-        identity: if client.is_some() {
-            "source-address"
-        } else {
-            "none"
-        },
-        ..DaemonCall::default()
     })
 }
 

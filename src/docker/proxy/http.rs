@@ -394,16 +394,27 @@ impl Headers {
         out
     }
 
-    /// The framing the headers declare; `None` when they contradict themselves.
-    fn declared(&self) -> Option<Option<Framing>> {
-        match (self.chunked, self.content_length) {
-            // Transfer-Encoding wins over a length (RFC 9112 §6.3), but both at once is how
-            // request smuggling starts: refused.
-            (true, Some(_)) => None,
-            (true, None) => Some(Some(Framing::Chunked)),
-            (false, Some(Ok(n))) => Some(Some(Framing::Length(n))),
-            (false, Some(Err(()))) => None,
-            (false, None) => Some(None),
+    /// The framing the headers declare (`None`: neither header), or why they cannot be trusted.
+    /// A coding other than chunked ends with the connection (RFC 9112 §6.3).
+    fn declared(&self) -> Result<Option<Framing>, &'static str> {
+        match (self.transfer_encoding, self.chunked, self.content_length) {
+            (true, false, _) => Ok(Some(Framing::UntilClose)),
+            // Transfer-Encoding wins over a length, but both at once is how request smuggling
+            // starts: refused.
+            (true, true, Some(_)) => Err("conflicting Content-Length / Transfer-Encoding"),
+            (true, true, None) => Ok(Some(Framing::Chunked)),
+            (false, _, Some(Ok(n))) => Ok(Some(Framing::Length(n))),
+            (false, _, Some(Err(()))) => Err("conflicting or malformed Content-Length"),
+            (false, _, None) => Ok(None),
+        }
+    }
+
+    /// Whether the connection stays open after this message.
+    fn keep_alive(&self, http10: bool) -> bool {
+        if http10 {
+            self.connection_keep_alive
+        } else {
+            !self.connection_close
         }
     }
 }
@@ -417,31 +428,26 @@ pub struct Request {
 }
 
 impl Request {
-    /// A request body's framing; requests without either header have none.
+    /// A request body's framing; requests without either header have none. A request cannot
+    /// end with its connection, and HTTP/1.0 with a Transfer-Encoding (which Go ignores) has no
+    /// length both sides agree on.
     pub fn framing(&self) -> Result<Framing, HttpError> {
-        // A request coded other than chunked, or HTTP/1.0 with a Transfer-Encoding (which Go
-        // ignores), has no length both sides agree on.
-        if self.headers.transfer_encoding && (!self.headers.chunked || self.http10) {
-            return Err(HttpError::Malformed {
-                what: "request",
-                reason: "Transfer-Encoding other than chunked, or on HTTP/1.0".to_owned(),
-            });
+        let malformed = |reason: &str| HttpError::Malformed {
+            what: "request",
+            reason: reason.to_owned(),
+        };
+        if self.http10 && self.headers.transfer_encoding {
+            return Err(malformed("Transfer-Encoding on HTTP/1.0"));
         }
         match self.headers.declared() {
-            Some(declared) => Ok(declared.unwrap_or(Framing::None)),
-            None => Err(HttpError::Malformed {
-                what: "request",
-                reason: "conflicting Content-Length / Transfer-Encoding".to_owned(),
-            }),
+            Ok(Some(Framing::UntilClose)) => Err(malformed("Transfer-Encoding other than chunked")),
+            Ok(declared) => Ok(declared.unwrap_or(Framing::None)),
+            Err(reason) => Err(malformed(reason)),
         }
     }
 
     pub fn keep_alive(&self) -> bool {
-        if self.http10 {
-            self.headers.connection_keep_alive
-        } else {
-            !self.headers.connection_close
-        }
+        self.headers.keep_alive(self.http10)
     }
 }
 
@@ -463,24 +469,17 @@ impl Response {
         {
             return Ok(Framing::None);
         }
-        if self.headers.transfer_encoding && !self.headers.chunked {
-            return Ok(Framing::UntilClose);
-        }
         match self.headers.declared() {
-            Some(declared) => Ok(declared.unwrap_or(Framing::UntilClose)),
-            None => Err(HttpError::Malformed {
+            Ok(declared) => Ok(declared.unwrap_or(Framing::UntilClose)),
+            Err(reason) => Err(HttpError::Malformed {
                 what: "response",
-                reason: "conflicting Content-Length / Transfer-Encoding".to_owned(),
+                reason: reason.to_owned(),
             }),
         }
     }
 
     pub fn keep_alive(&self) -> bool {
-        if self.http10 {
-            self.headers.connection_keep_alive
-        } else {
-            !self.headers.connection_close
-        }
+        self.headers.keep_alive(self.http10)
     }
 
     /// dockerd's raw streams (attach, exec start): after this head the connection carries the

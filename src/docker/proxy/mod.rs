@@ -33,6 +33,7 @@ use serde_json::Value;
 use self::http::{Framing, HttpError, Reader, Tap};
 use self::peer::Peer;
 use crate::decode::docker::{self as records, DaemonCall};
+use crate::docker::api::ApiCall;
 use crate::event::{Decoded, Envelope, Origin, Platform, RawJson, SourceFormat};
 use crate::redact::Redactor;
 use crate::rules::RuleSet;
@@ -455,6 +456,8 @@ impl ExecMemory {
 /// One API call as it is recorded.
 struct Call {
     daemon: DaemonCall,
+    /// What the path names, as dockerd routes it.
+    classified: Option<ApiCall>,
     /// For an exec create: the container and the command, to name them at the exec's start.
     exec_create: Option<(String, String)>,
     denied_by: Option<String>,
@@ -486,7 +489,7 @@ impl Call {
                 if !command.is_empty() {
                     extra = format!("{extra}&{command}");
                 }
-                append_query(&mut target, &extra);
+                records::append_query(&mut target, &extra);
             }
         }
         Call {
@@ -502,6 +505,7 @@ impl Call {
                 facts: Vec::new(),
                 stage: None,
             },
+            classified,
             exec_create: None,
             denied_by: None,
             error: None,
@@ -536,11 +540,6 @@ impl Call {
     }
 }
 
-fn append_query(target: &mut String, pairs: &str) {
-    target.push(if target.contains('?') { '&' } else { '?' });
-    target.push_str(pairs);
-}
-
 fn audit_id() -> String {
     let (a, b) = (fastrand::u64(..), fastrand::u64(..));
     let hex = format!("{a:016x}{b:016x}");
@@ -556,9 +555,9 @@ fn audit_id() -> String {
 
 /// The calls whose request body rules need: container create, exec create, service create and
 /// update.
-fn wants_body(method: &str, target: &str) -> bool {
+fn wants_body(method: &str, classified: Option<&ApiCall>) -> bool {
     method == "POST"
-        && crate::docker::api::classify(method, target).is_some_and(|c| {
+        && classified.is_some_and(|c| {
             matches!(
                 (c.resource.as_str(), c.subresource.as_deref(), c.verb),
                 ("containers", None, "create")
@@ -647,6 +646,19 @@ fn respond(
     )
 }
 
+/// Answers a request that cannot be relayed safely with 400, and ends the connection (nothing
+/// after it can be framed).
+fn refuse_malformed(out: &mut Stream, e: HttpError) -> Result<(), ServeError> {
+    let _ = respond(
+        out,
+        false,
+        400,
+        &format!("credwatch docker-proxy: {e}"),
+        false,
+    );
+    Err(e.into())
+}
+
 /// Relays one client connection, request after request, until either side closes or a stream
 /// is hijacked.
 fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeError> {
@@ -668,34 +680,16 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
             {
                 return Ok(());
             }
-            Err(e) => {
-                let _ = respond(
-                    &mut to_client,
-                    false,
-                    400,
-                    &format!("credwatch docker-proxy: {e}"),
-                    false,
-                );
-                return Err(e.into());
-            }
+            Err(e) => return refuse_malformed(&mut to_client, e),
         };
         from_client.inner.set_read_timeout(None)?;
         let framing = match request.framing() {
             Ok(framing) => framing,
-            Err(e) => {
-                let _ = respond(
-                    &mut to_client,
-                    false,
-                    400,
-                    &format!("credwatch docker-proxy: {e}"),
-                    false,
-                );
-                return Err(e.into());
-            }
+            Err(e) => return refuse_malformed(&mut to_client, e),
         };
         let head_only = request.method == "HEAD";
         let mut call = Call::new(shared, peer, &request);
-        let wants_body = wants_body(&request.method, &call.daemon.target);
+        let wants_body = wants_body(&request.method, call.classified.as_ref());
         // A small sized body is read before the decision, so deny rules see its facts.
         let mut body = None;
         if let (true, Framing::Length(n)) = (wants_body, framing)
@@ -927,7 +921,12 @@ mod tests {
             ("GET", "/v1.41/containers/create", false),
         ];
         for (method, target, expected) in cases {
-            assert_eq!(wants_body(method, target), expected, "{method} {target}");
+            let classified = crate::docker::api::classify(method, target);
+            assert_eq!(
+                wants_body(method, classified.as_ref()),
+                expected,
+                "{method} {target}"
+            );
         }
     }
 
@@ -1006,7 +1005,7 @@ mod tests {
             &peer,
             &request("/v1.41/containers/app1/%65xec?cmd=ls&container=other"),
         );
-        assert!(wants_body("POST", &planted.daemon.target));
+        assert!(wants_body("POST", planted.classified.as_ref()));
         planted.learn_from_body(br#"{"Cmd":["true"],"cmd":["env"]}"#);
         assert_eq!(planted.daemon.target, "/v1.41/containers/app1/exec?cmd=env");
         let start = Call::new(

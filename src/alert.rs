@@ -152,14 +152,12 @@ fn scope(object: Option<&crate::event::ObjectRef<'_>>, kind: &str) -> String {
 /// A top-level string of a raw JSON body (`type`, …), parsed only for the rare events whose
 /// level logged a body.
 fn body_string(raw: Option<&crate::event::RawJson<'_>>, path: &[&str]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(raw?.as_str()).ok()?;
-    let mut node = &value;
-    for step in path {
-        node = node.get(step)?;
-    }
-    match node {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
+    use sonic_rs::{JsonType, JsonValueTrait};
+    // A lazy lookup: only the path is parsed, not the whole body (a Secret list can be large).
+    let node = sonic_rs::get(raw?.as_str(), path).ok()?;
+    match node.get_type() {
+        JsonType::String => node.as_str().map(str::to_owned),
+        JsonType::Number => Some(node.as_raw_str().to_owned()),
         _ => None,
     }
 }

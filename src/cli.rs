@@ -1291,7 +1291,7 @@ fn rules_command(cmd: RulesCommand) -> anyhow::Result<ExitCode> {
                         out,
                         "prefilter: {}",
                         set.prefilter.off_because.as_deref().map_or_else(
-                            || format!("on ({} anchor literals; hunt re-chooses them from the first MiB of its input)", set.prefilter.literals.len()),
+                            || format!("on ({} anchor literals, {} more checked beside them; hunt re-chooses them from the first MiB of its input)", set.prefilter.literals.len(), set.prefilter.checked.len()),
                             |w| format!("off: {w}")
                         )
                     )?;

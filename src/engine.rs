@@ -341,7 +341,11 @@ pub fn hunt<W: Write + Send>(
             (None, true) if options.inventory.is_some() => {
                 "off (--inventory looks at every record)".to_owned()
             }
-            (None, true) => format!("on ({} anchor literals)", prefilter.literals.len()),
+            (None, true) => format!(
+                "on ({} anchor literals, {} more checked beside them)",
+                prefilter.literals.len(),
+                prefilter.checked.len()
+            ),
         },
         prefilter_anchors: if use_prefilter {
             prefilter.literals.clone()

@@ -327,6 +327,19 @@ pub fn lookup(name: &str) -> Option<&'static FieldDef> {
     FIELDS.iter().find(|f| f.name == name)
 }
 
+/// Fields whose value is computed from part of another field's text rather than copied whole
+/// from one JSON value of the record: the rules' prefilter may only expect their values
+/// somewhere in the text, not as whole JSON scalars.
+const COMPUTED: &[&str] = &["user.serviceaccount.namespace"];
+
+impl FieldDef {
+    /// Whether every value of this field is one whole JSON value of the record's text (a
+    /// string, number or nested value as written).
+    pub fn is_verbatim(&self) -> bool {
+        !COMPUTED.contains(&self.name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -366,6 +366,7 @@ const USERS: &[&str] = &[
     "Bob",
     "system:kube-scheduler",
     "system:serviceaccount:kube-system:builder",
+    "system:serviceaccount:123:builder",
 ];
 const AGENTS: &[&str] = &[
     "kubectl/v1.30.2",
@@ -437,7 +438,10 @@ fn random_event(rng: &mut Rng, n: usize) -> serde_json::Value {
             serde_json::json!({"spec": {"volumes": [{"hostPath": {"path": "/etc"}}]}});
     }
     if rng.chance(20) {
-        e["requestObject"] = serde_json::json!({"spec": {"replicas": rng.pick(&[1, 3, 40, 401]), "paused": rng.chance(50)}});
+        // `ratio` is written as the text given (see `event_text`): numbers that serde_json
+        // spells otherwise.
+        let ratio = rng.pick(&["1e2", "1.50", "15e-1", "100.0", "-0"]);
+        e["requestObject"] = serde_json::json!({"spec": {"replicas": rng.pick(&[1, 3, 40, 401]), "paused": rng.chance(50), "ratio": format!("__NUM:{ratio}__")}});
     }
     if rng.chance(40) {
         e["objectRef"]["apiGroup"] = (*rng.pick(API_GROUPS)).into();
@@ -493,6 +497,7 @@ fn random_rule(rng: &mut Rng, i: usize) -> String {
         "objectRef.apiGroup",
         "requestObject.spec.replicas",
         "requestObject.spec.paused",
+        "requestObject.spec.ratio",
         "user.extra.sessionName",
     ];
     let mods = [
@@ -530,8 +535,14 @@ fn random_rule(rng: &mut Rng, i: usize) -> String {
                 ));
                 continue;
             }
+            if field == "requestObject.spec.ratio" {
+                let m = rng.pick(&["", "|contains", "|startswith", "|endswith"]);
+                let v = rng.pick(&["'100.0'", "'1.5'", "'00'", "'1.5e'", "'0'", "'-0.0'"]);
+                sels.push_str(&format!("    {field}{m}: {v}\n"));
+                continue;
+            }
             let pool: Option<&[&str]> = match field {
-                "user.serviceaccount.namespace" => Some(NAMESPACES),
+                "user.serviceaccount.namespace" => Some(&["default", "kube-system", "ci", "123"]),
                 "objectRef.apiGroup" => Some(API_GROUPS),
                 "user.extra.sessionName" => Some(&["ci-run", "alice-laptop", "kube", "ci"]),
                 _ => None,
@@ -602,20 +613,47 @@ fn escape_some(json: &str, rng: &mut Rng) -> String {
 }
 
 fn write_events(path: &Path, events: &[serde_json::Value]) {
-    write_events_as(path, events, Layout::Lines);
+    write_events_as(path, events, Layout::Lines, None);
 }
 
-fn write_events_as(path: &Path, events: &[serde_json::Value], layout: Layout) {
+/// An event's JSON text, with `"__NUM:x__"` placeholders written as the bare number `x`.
+fn event_text(e: &serde_json::Value, pretty: bool) -> String {
+    let text = if pretty {
+        serde_json::to_string_pretty(e).unwrap()
+    } else {
+        serde_json::to_string(e).unwrap()
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("\"__NUM:") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "\"__NUM:".len()..];
+        let end = after.find("__\"").unwrap();
+        out.push_str(&after[..end]);
+        rest = &after[end + "__\"".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Writes events in `layout`; `inner_escapes` also spells characters of each EKS message's
+/// Event as escapes inside it (so the file holds `\\u0063` for the Event's `\u0063`).
+fn write_events_as(
+    path: &Path,
+    events: &[serde_json::Value],
+    layout: Layout,
+    mut inner_escapes: Option<&mut Rng>,
+) {
     let mut f = std::fs::File::create(path).unwrap();
     match layout {
         Layout::Lines => {
             for e in events {
-                writeln!(f, "{}", serde_json::to_string(e).unwrap()).unwrap();
+                writeln!(f, "{}", event_text(e, false)).unwrap();
             }
         }
         Layout::Pretty => {
             for e in events {
-                writeln!(f, "{}", serde_json::to_string_pretty(e).unwrap()).unwrap();
+                writeln!(f, "{}", event_text(e, true)).unwrap();
             }
         }
         Layout::Eks => {
@@ -623,7 +661,13 @@ fn write_events_as(path: &Path, events: &[serde_json::Value], layout: Layout) {
                 let log_events: Vec<serde_json::Value> = batch
                     .iter()
                     .enumerate()
-                    .map(|(i, e)| serde_json::json!({"id": format!("{n}-{i}"), "timestamp": 1_767_225_600_000u64 + i as u64, "message": serde_json::to_string(e).unwrap()}))
+                    .map(|(i, e)| {
+                        let mut message = event_text(e, false);
+                        if let Some(rng) = inner_escapes.as_deref_mut() {
+                            message = escape_some(&message, rng);
+                        }
+                        serde_json::json!({"id": format!("{n}-{i}"), "timestamp": 1_767_225_600_000u64 + i as u64, "message": message})
+                    })
                     .collect();
                 let message = serde_json::json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/eks/prod/cluster", "logStream": "kube-apiserver-audit-1", "subscriptionFilters": ["all"], "logEvents": log_events});
                 writeln!(f, "{}", serde_json::to_string(&message).unwrap()).unwrap();
@@ -677,10 +721,11 @@ fn prefilter_never_changes_the_alerts_on_random_events_and_rules() {
         let path = dir.path().join(format!("events-{seed}.jsonl"));
         let layout = match seed % 6 {
             1 => Layout::Pretty,
-            3 => Layout::Eks,
+            3 | 4 => Layout::Eks,
             _ => Layout::Lines,
         };
-        write_events_as(&path, &events, layout);
+        let inner = (seed % 6 == 4).then_some(&mut rng);
+        write_events_as(&path, &events, layout, inner);
         // Half the rounds spell some characters as JSON escapes, as kube-apiserver does for
         // `&` (and as any writer may for any character): the prefilter must see through them.
         if seed % 2 == 0 {

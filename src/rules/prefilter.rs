@@ -8,8 +8,11 @@
 //! equality test must stand as a whole JSON scalar (`"create"`, not the `create` inside
 //! `createdBy`), one from `startswith` at a scalar's start, one from `endswith` at its end.
 //! Where that reasoning does not hold it does not skip: records with JSON escapes that could
-//! spell a literal differently (`\u`, `\/`), non-ASCII text (Unicode case folding), records whose
-//! fields are mapped rather than copied (GKE `protoPayload`), and anything not a JSON object.
+//! spell a literal or a scalar's boundary differently (`\u`, `\/`, at any depth of strings
+//! holding JSON), non-ASCII text (Unicode case folding), records whose fields are mapped rather
+//! than copied (GKE `protoPayload`), and anything not a JSON object. Values the matcher
+//! rewrites (a nested body value re-serialized, a computed field) give no literal, or one that
+//! may stand anywhere.
 
 use super::Rule;
 use super::condition::Cond;
@@ -122,10 +125,14 @@ impl Literal {
 impl std::fmt::Display for Literal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (open, close) = match self.bounds {
-            Bounds::Anywhere | Bounds::Digits => ("", ""),
-            Bounds::Start { .. } => ("\"", ""),
-            Bounds::End { .. } => ("", "\""),
-            Bounds::Whole { .. } => ("\"", "\""),
+            Bounds::Anywhere
+            | Bounds::Digits
+            | Bounds::Start { bare: true }
+            | Bounds::End { bare: true }
+            | Bounds::Whole { bare: true } => ("", ""),
+            Bounds::Start { bare: false } => ("\"", ""),
+            Bounds::End { bare: false } => ("", "\""),
+            Bounds::Whole { bare: false } => ("\"", "\""),
         };
         write!(f, "{open}{}{close}", self.text)
     }
@@ -168,21 +175,25 @@ fn field_source(field: &FieldRef) -> Option<Source> {
 /// its own spelling: `1.50` is `1.5`).
 fn str_literal(kind: StrKind, needle: &str, source: Source) -> Option<Literal> {
     let text = needle.to_lowercase();
+    let number_spelling = spells_a_number(&text);
     let float_like = text.parse::<f64>().is_ok() && text.parse::<i64>().is_err();
     // Whether the needle can be (part of) a number or boolean as written, which stands without
     // quotes: the matcher compares those by their text too.
-    let integer_part = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit() || b == b'-');
-    let bare = match kind {
-        StrKind::Eq => text.parse::<i64>().is_ok() || text == "true" || text == "false",
-        StrKind::Prefix => integer_part || "true".starts_with(&text) || "false".starts_with(&text),
-        StrKind::Suffix => integer_part || "true".ends_with(&text) || "false".ends_with(&text),
-        StrKind::Contains => true,
+    let bare = |whole: bool| {
+        number_spelling
+            || ["true", "false"].iter().any(|word| {
+                if whole {
+                    *word == text
+                } else {
+                    word.contains(&text)
+                }
+            })
     };
     let bounds = match kind {
         _ if source == Source::Derived || float_like => Bounds::Anywhere,
-        StrKind::Eq => Bounds::Whole { bare },
-        StrKind::Prefix => Bounds::Start { bare },
-        StrKind::Suffix => Bounds::End { bare },
+        StrKind::Eq => Bounds::Whole { bare: bare(true) },
+        StrKind::Prefix => Bounds::Start { bare: bare(false) },
+        StrKind::Suffix => Bounds::End { bare: bare(false) },
         StrKind::Contains => Bounds::Anywhere,
     };
     usable_in(&text, bounds, source).then(|| Literal::new(text, bounds))
@@ -195,11 +206,22 @@ fn str_literal(kind: StrKind, needle: &str, source: Source) -> Option<Literal> {
 fn usable_in(text: &str, bounds: Bounds, source: Source) -> bool {
     let structural = |c: char| matches!(c, '{' | '}' | '[' | ']');
     usable(text)
+        // A number inside a body is compared as serde_json writes it again (`1e2` is
+        // `100.0`), whose characters the record need not hold at all.
+        && !(source == Source::Body && spells_a_number(text))
         && !(source == Source::Body
             && text
                 .chars()
                 .any(|c| structural(c) || (bounds == Bounds::Anywhere && matches!(c, ',' | ':'))))
         && !(bounds != Bounds::Anywhere && text.chars().any(structural))
+}
+
+/// Whether `text` is made only of what numbers are written with.
+fn spells_a_number(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".eE+-".contains(&b))
 }
 
 fn op_literals(op: &Op, source: Source) -> Option<Clause> {
@@ -212,8 +234,15 @@ fn op_literals(op: &Op, source: Source) -> Option<Clause> {
                 usable_in(&text, Bounds::Anywhere, source).then(|| Literal::anywhere(text))
             })
             .collect::<Option<_>>()?,
-        // The digits alone: `-05` is -5 as text.
-        Op::IntEq(n) => [Literal::new(n.unsigned_abs().to_string(), Bounds::Digits)].into(),
+        // The digits alone: `-05` is -5 as text. Anywhere in a value computed from part of
+        // another (`system:serviceaccount:123:x`).
+        Op::IntEq(n) => {
+            let bounds = match source {
+                Source::Derived => Bounds::Anywhere,
+                _ => Bounds::Digits,
+            };
+            [Literal::new(n.unsigned_abs().to_string(), bounds)].into()
+        }
         Op::Regex { literals, .. } => {
             let text = literals.iter().max_by_key(|l| l.len())?.clone();
             usable_in(&text, Bounds::Anywhere, source).then_some(())?;
@@ -425,9 +454,17 @@ struct OtherLiteral {
 impl OtherLiteral {
     fn found(&self, record: &[u8], folded: &[u8]) -> bool {
         let len = self.finder.needle().len();
-        self.finder
-            .find_iter(folded)
-            .any(|at| within(self.bounds, record, at, at + len))
+        // Every occurrence, overlapping ones too: one out of bounds (`aa` in `baaa`, asked to
+        // end a value) can hide the next that is not.
+        let mut from = 0;
+        while let Some(at) = folded.get(from..).and_then(|rest| self.finder.find(rest)) {
+            let at = from + at;
+            if within(self.bounds, record, at, at + len) {
+                return true;
+            }
+            from = at + 1;
+        }
+        false
     }
 }
 
@@ -966,7 +1003,13 @@ impl LiteralFinder {
         Ok(LiteralFinder {
             scanner: Scanner::build(&patterns)?,
             resume,
-            literal_bytes: ByteSet::of(every().map(|l| l.text.as_str()).chain(boundaries)),
+            literal_bytes: ByteSet::of(
+                every().map(|l| l.text.as_str()).chain(boundaries).chain(
+                    MAPPED_FORMAT_MARKERS
+                        .iter()
+                        .filter_map(|m| std::str::from_utf8(m).ok()),
+                ),
+            ),
             texts,
             spelled,
             patterns,
@@ -1022,7 +1065,7 @@ fn within(bounds: Bounds, record: &[u8], at: usize, end: usize) -> bool {
             || (bare
                 && (matches!(
                     record[at - 1],
-                    b':' | b',' | b'[' | b' ' | b'\t' | b'\n' | b'\r'
+                    b':' | b',' | b'[' | b'-' | b' ' | b'\t' | b'\n' | b'\r'
                 ) || (at >= 2 && record[at - 2] == b'\\')))
     };
     // A string closes with a quote (or `\"`); a bare scalar ends at `,` `}` `]` or white space.
@@ -1121,6 +1164,9 @@ fn safe_to_skip(record: &[u8], literal_bytes: ByteSet) -> bool {
                 .and_then(|hex| std::str::from_utf8(hex).ok())
                 .and_then(|hex| u32::from_str_radix(hex, 16).ok());
             match escaped {
+                // A control character: a nested value re-serialized writes some as letters
+                // (`\u0008` as `\b`).
+                Some(c) if c < 0x20 => true,
                 Some(c) if c < 0x80 => literal_bytes.contains_folded(c as u8),
                 // Non-ASCII or malformed: the literal reasoning does not cover it.
                 _ => true,
@@ -1128,16 +1174,20 @@ fn safe_to_skip(record: &[u8], literal_bytes: ByteSet) -> bool {
         }
         _ => false,
     };
-    // `\\` escapes a backslash, whose next byte is then plain text: step over the pair.
+    // The byte after a run of backslashes: inside a string holding JSON (EKS `message`, a
+    // `log` wrapper) `\\u0063` is the inner text's `\u0063`, so runs of any length count.
     let mut escaped = false;
     let mut from = 0;
     while let Some(at) = memchr::memchr(b'\\', &record[from..]) {
-        let i = from + at;
-        if hides_literal(i) {
+        let mut last = from + at;
+        while record.get(last + 1) == Some(&b'\\') {
+            last += 1;
+        }
+        if hides_literal(last) {
             escaped = true;
             break;
         }
-        from = i + 2;
+        from = last + 1;
         if from >= record.len() {
             break;
         }
@@ -1299,10 +1349,10 @@ mod tests {
             r#"{"user":{"username":"system:serviceaccount:kube-system:x"}}"#,
             true,
         ),
-        // A float is compared in its own spelling (`1.50` is `1.5`): anywhere.
+        // A float-like needle on a field as written: anywhere.
         (
-            "requestObject.spec.ratio: '1.5'",
-            r#"{"requestObject":{"spec":{"ratio":1.50}}}"#,
+            "responseStatus.message: '1.5'",
+            r#"{"responseStatus":{"message":"ratio 1.50"}}"#,
             true,
         ),
         // A key anywhere in a body stands quoted.
@@ -1315,6 +1365,40 @@ mod tests {
             "hostPath: '*'",
             r#"{"requestObject":{"spec":{"hostPathType":"x"}}}"#,
             false,
+        ),
+        // Found by review: an out-of-bounds hit must not hide an overlapping one; a mapped
+        // format's mark spelled with an escape; digits in a computed value; an escape inside
+        // a string holding JSON (`\\u0063` is the inner `\u0063`); a control character that a
+        // re-serialized nested value writes as a letter (`\b`).
+        (
+            "verb: create\n    objectRef.name|endswith: 'aa'",
+            r#"{"verb":"create","objectRef":{"name":"baaa"}}"#,
+            true,
+        ),
+        (
+            "verb: create",
+            r#"{"\u0070rotoPayload":{"methodName":"io.k8s.core.v1.pods.create"}}"#,
+            true,
+        ),
+        (
+            "user.serviceaccount.namespace: 123",
+            r#"{"user":{"username":"system:serviceaccount:123:builder"}}"#,
+            true,
+        ),
+        (
+            "verb: create",
+            r#"{"message":"{\"verb\":\"\\u0063reate\"}"}"#,
+            true,
+        ),
+        (
+            "requestObject.spec|contains: 'bcd'",
+            r#"{"requestObject":{"spec":{"k":"a\u0008cd"}}}"#,
+            true,
+        ),
+        (
+            "responseStatus.code: '0'",
+            r#"{"responseStatus":{"code":-0}}"#,
+            true,
         ),
         // Mapped formats and non-ASCII text are always decoded.
         (
@@ -1339,11 +1423,22 @@ mod tests {
     }
 
     #[test]
-    fn nested_values_keep_no_literal_with_punctuation_the_record_may_space() {
-        // `{"a":1}` re-serialized compactly need not appear in `{"a": 1}`.
-        let p = prefilter_for("requestObject.spec|contains: 'a:1'");
-        assert!(!p.enabled());
-        assert!(p.off_because.is_some_and(|w| w.contains("no literal")));
+    fn body_values_the_matcher_rewrites_give_no_literal() {
+        // `{"a":1}` re-serialized compactly need not appear in `{"a": 1}`; a number is
+        // compared as serde_json writes it (`1e2` as `100.0`, `1.5e300` as `1.5e300`).
+        for rule in [
+            "requestObject.spec|contains: 'a:1'",
+            "requestObject.spec.ratio: '100.0'",
+            "requestObject.spec.ratio|startswith: '1.5e'",
+            "requestObject.spec.ratio|contains: '00'",
+        ] {
+            let p = prefilter_for(rule);
+            assert!(!p.enabled(), "{rule}");
+            assert!(
+                p.off_because.is_some_and(|w| w.contains("no literal")),
+                "{rule}"
+            );
+        }
     }
 
     #[test]

@@ -275,3 +275,41 @@ fn le<const N: usize>(bytes: &[u8]) -> [u8; N] {
     out.copy_from_slice(bytes);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    /// The store writes with sonic-rs for speed; what it writes must be what serde_json would
+    /// (the alert contract's bytes), escapes and non-ASCII text included.
+    #[test]
+    fn stored_json_is_what_serde_json_writes() {
+        #[derive(serde::Serialize)]
+        struct Item<'a> {
+            text: &'a str,
+            none: Option<u8>,
+            list: Vec<&'a str>,
+            number: i64,
+        }
+        for text in [
+            "plain",
+            "al\u{1}ice\n\t\r\u{8}\u{c}\"q\\",
+            "\u{0}\u{1f}\u{7f}",
+            "é \u{2028} </script> ÿ 😀",
+            "",
+        ] {
+            let item = Item {
+                text,
+                none: None,
+                list: vec![text, "x"],
+                number: -42,
+            };
+            let serde = serde_json::to_vec(&item).expect("serializes");
+            let mut sonic = Vec::new();
+            sonic_rs::to_writer(&mut sonic, &item).expect("serializes");
+            assert_eq!(
+                String::from_utf8_lossy(&sonic),
+                String::from_utf8_lossy(&serde),
+                "{text:?}"
+            );
+        }
+    }
+}

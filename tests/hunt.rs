@@ -481,6 +481,51 @@ fn random_value(rng: &mut Rng) -> String {
     }
 }
 
+/// Modifiers that place one value in a field.
+const PLACEMENTS: &[&str] = &["", "|contains", "|startswith", "|endswith"];
+
+/// Fields a random rule gives one value: (field, modifiers, values as YAML writes them, so
+/// `1` is an integer and `'0'` a string). Numbers in bodies are spelled as serde_json would not
+/// write them again (`1.5e`, `-0.0`), and a service account's namespace can be a number.
+const SINGLE_VALUE_FIELDS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "requestObject.spec.replicas",
+        PLACEMENTS,
+        &["1", "3", "40", "401", "'0'", "'01'"],
+    ),
+    (
+        "requestObject.spec.paused",
+        &[""],
+        &["'true'", "'false'", "true"],
+    ),
+    (
+        "requestObject.spec.ratio",
+        PLACEMENTS,
+        &["'100.0'", "'1.5'", "'00'", "'1.5e'", "'0'", "'-0.0'"],
+    ),
+    (
+        "user.serviceaccount.namespace",
+        PLACEMENTS,
+        &["'default'", "'kube-system'", "'ci'", "'123'"],
+    ),
+    (
+        "objectRef.apiGroup",
+        PLACEMENTS,
+        &[
+            "''",
+            "'apps'",
+            "'batch'",
+            "'rbac.authorization.k8s.io'",
+            "'Apps'",
+        ],
+    ),
+    (
+        "user.extra.sessionName",
+        PLACEMENTS,
+        &["'ci-run'", "'alice-laptop'", "'kube'", "'ci'"],
+    ),
+];
+
 fn random_rule(rng: &mut Rng, i: usize) -> String {
     let fields = [
         "verb",
@@ -522,34 +567,11 @@ fn random_rule(rng: &mut Rng, i: usize) -> String {
                 sels.push_str("    hostPath: '*'\n");
                 continue;
             }
-            if field == "requestObject.spec.replicas" {
-                let m = rng.pick(&["", "|contains", "|startswith", "|endswith"]);
-                let v = rng.pick(&["1", "3", "40", "401", "'0'", "'01'"]);
-                sels.push_str(&format!("    {field}{m}: {v}\n"));
-                continue;
-            }
-            if field == "requestObject.spec.paused" {
-                sels.push_str(&format!(
-                    "    {field}: {}\n",
-                    rng.pick(&["'true'", "'false'", "true"])
-                ));
-                continue;
-            }
-            if field == "requestObject.spec.ratio" {
-                let m = rng.pick(&["", "|contains", "|startswith", "|endswith"]);
-                let v = rng.pick(&["'100.0'", "'1.5'", "'00'", "'1.5e'", "'0'", "'-0.0'"]);
-                sels.push_str(&format!("    {field}{m}: {v}\n"));
-                continue;
-            }
-            let pool: Option<&[&str]> = match field {
-                "user.serviceaccount.namespace" => Some(&["default", "kube-system", "ci", "123"]),
-                "objectRef.apiGroup" => Some(API_GROUPS),
-                "user.extra.sessionName" => Some(&["ci-run", "alice-laptop", "kube", "ci"]),
-                _ => None,
-            };
-            if let Some(pool) = pool {
-                let m = *rng.pick(&["", "|contains", "|startswith", "|endswith"]);
-                sels.push_str(&format!("    {field}{m}: '{}'\n", rng.pick(pool)));
+            if let Some((_, modifiers, values)) =
+                SINGLE_VALUE_FIELDS.iter().find(|(f, ..)| *f == field)
+            {
+                let m = rng.pick(modifiers);
+                sels.push_str(&format!("    {field}{m}: {}\n", rng.pick(values)));
                 continue;
             }
             let m = *rng.pick(&mods);

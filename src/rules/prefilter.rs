@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 
 /// Text that marks a record whose event fields are derived, not copied (so a rule's literal
 /// need not appear in it). Every decoder that maps values must add its marker here.
-pub static MAPPED_FORMAT_MARKERS: &[&[u8]] = &[b"protoPayload"];
+pub static MAPPED_FORMAT_MARKERS: &[&str] = &["protoPayload"];
 
 /// What [`LiteralFinder::each_hit`] reports for a mapped format's mark.
 const MAPPED_FORMAT: usize = usize::MAX;
@@ -430,6 +430,8 @@ pub struct Prefilter {
 #[derive(Debug, Clone)]
 struct Scan {
     anchors: LiteralFinder,
+    /// The anchor literals that settle a record alone: those of rules with no other clause.
+    settling: Bits,
     /// Literals of the other clauses, each found by its own search.
     others: Vec<OtherLiteral>,
     rules: Vec<RuleCheck>,
@@ -592,7 +594,7 @@ impl Prefilter {
             Ok(f) => f,
             Err(e) => return Prefilter::off(cnfs, format!("literal automaton: {e}")),
         };
-        let rules = orders
+        let rules: Vec<RuleCheck> = orders
             .iter()
             .zip(&cnfs)
             .map(|(order, cnf)| RuleCheck {
@@ -620,6 +622,10 @@ impl Prefilter {
             literals: anchors.iter().map(Literal::to_string).collect(),
             checked: others.iter().map(Literal::to_string).collect(),
             scan: Some(Scan {
+                settling: rules
+                    .iter()
+                    .filter(|r| r.clauses.is_empty())
+                    .fold(0, |bits, r| bits | r.anchor),
                 anchors: finder,
                 others: others
                     .iter()
@@ -658,10 +664,16 @@ impl Prefilter {
         let sample: Vec<&[u8]> = sample.collect();
         let words = sample.len().div_ceil(64);
         let mut holding = vec![vec![0u64; words]; all.len()];
-        let mut folded = Vec::new();
-        for (n, record) in sample.iter().enumerate() {
-            fold_into(record, &mut folded);
-            finder.each_hit(record, &folded, &mut |i| {
+        let folded_sample: Vec<Vec<u8>> = sample
+            .iter()
+            .map(|record| {
+                let mut folded = Vec::new();
+                fold_into(record, &mut folded);
+                folded
+            })
+            .collect();
+        for (n, (record, folded)) in sample.iter().zip(&folded_sample).enumerate() {
+            finder.each_hit(record, folded, &mut |i| {
                 if i != MAPPED_FORMAT {
                     holding[i][n / 64] |= 1 << (n % 64);
                 }
@@ -740,14 +752,15 @@ impl Prefilter {
                 std::iter::once(anchor).chain(rest).collect()
             })
             .collect();
-        let trigrams = Trigrams::count(&all, &sample);
+        let trigrams = Trigrams::count(&all, &folded_sample);
         let tuned = Prefilter::with_clauses(self.cnfs.clone(), orders, Some(&trigrams));
         // A scan that would pass nearly every record costs more than it saves (the scan was
         // ~13 % of a hunt that skipped 0.5 %): off for this input when the sample says so.
         if let (Some(scan), true) = (&tuned.scan, sample.len() >= MIN_SAMPLE) {
+            let mut scratch = Vec::new();
             let passed = sample
                 .iter()
-                .filter(|r| scan.may_match(r, &mut folded))
+                .filter(|r| scan.may_match(r, &mut scratch))
                 .count();
             if (sample.len() - passed) * 100 < sample.len() * MIN_SKIP_PERCENT {
                 return Prefilter::off(
@@ -795,13 +808,8 @@ impl Scan {
                 return std::ops::ControlFlow::Break(());
             }
             let bit = 1 << i;
-            if found & bit == 0 {
-                found |= bit;
-                settled = self
-                    .rules
-                    .iter()
-                    .any(|r| r.clauses.is_empty() && r.anchor & bit != 0);
-            }
+            found |= bit;
+            settled = self.settling & bit != 0;
             if settled {
                 std::ops::ControlFlow::Break(())
             } else {
@@ -862,11 +870,12 @@ fn fold(b: u8) -> u8 {
 struct Trigrams(std::collections::HashMap<[u8; 3], usize>);
 
 impl Trigrams {
-    fn count(literals: &[Literal], sample: &[&[u8]]) -> Trigrams {
+    /// Counts in `folded_sample`, records already case-folded.
+    fn count(literals: &[Literal], folded_sample: &[Vec<u8>]) -> Trigrams {
         let runs: Vec<[u8; 3]> = literals
             .iter()
             .map(|l| l.text.as_bytes())
-            .chain(MAPPED_FORMAT_MARKERS.iter().copied())
+            .chain(MAPPED_FORMAT_MARKERS.iter().map(|m| m.as_bytes()))
             .flat_map(|t| t.windows(3).map(|w| [fold(w[0]), fold(w[1]), fold(w[2])]))
             .collect::<BTreeSet<_>>()
             .into_iter()
@@ -875,10 +884,8 @@ impl Trigrams {
         let Ok(finder) = AhoCorasickBuilder::new().build(&runs) else {
             return Trigrams(counts);
         };
-        let mut folded = Vec::new();
-        for record in sample {
-            fold_into(record, &mut folded);
-            for m in finder.find_overlapping_iter(&folded) {
+        for folded in folded_sample {
+            for m in finder.find_overlapping_iter(folded) {
                 *counts.entry(runs[m.pattern().as_usize()]).or_default() += 1;
             }
         }
@@ -932,7 +939,7 @@ impl LiteralFinder {
         let texts: Vec<Vec<u8>> = literals
             .iter()
             .map(|l| folded(l.text.as_bytes()))
-            .chain(MAPPED_FORMAT_MARKERS.iter().map(|m| folded(m)))
+            .chain(MAPPED_FORMAT_MARKERS.iter().map(|m| folded(m.as_bytes())))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -944,7 +951,7 @@ impl LiteralFinder {
         }
         // The same scan finds the marks of formats whose fields are mapped.
         for m in MAPPED_FORMAT_MARKERS {
-            if let Ok(t) = texts.binary_search(&folded(m)) {
+            if let Ok(t) = texts.binary_search(&folded(m.as_bytes())) {
                 spelled[t].push((MAPPED_FORMAT, Bounds::Anywhere));
             }
         }
@@ -1004,11 +1011,10 @@ impl LiteralFinder {
             scanner: Scanner::build(&patterns)?,
             resume,
             literal_bytes: ByteSet::of(
-                every().map(|l| l.text.as_str()).chain(boundaries).chain(
-                    MAPPED_FORMAT_MARKERS
-                        .iter()
-                        .filter_map(|m| std::str::from_utf8(m).ok()),
-                ),
+                every()
+                    .map(|l| l.text.as_str())
+                    .chain(boundaries)
+                    .chain(MAPPED_FORMAT_MARKERS.iter().copied()),
             ),
             texts,
             spelled,

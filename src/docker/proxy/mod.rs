@@ -661,6 +661,22 @@ fn refuse_malformed(out: &mut Stream, e: HttpError) -> Result<(), ServeError> {
 
 /// Relays one client connection, request after request, until either side closes or a stream
 /// is hijacked.
+/// Records a call dockerd never answered as a 502 and tells the client so, closing the
+/// connection.
+fn bad_gateway(
+    shared: &Shared<'_>,
+    call: &mut Call,
+    peer: &Peer,
+    to_client: &mut impl Write,
+    head_only: bool,
+    message: &str,
+) -> Result<(), ServeError> {
+    call.daemon.status = Some(502);
+    shared.record(call, peer);
+    respond(to_client, head_only, 502, message, false)?;
+    Ok(())
+}
+
 fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeError> {
     // A client that stops reading holds its own connection only, and not for ever.
     client.set_write_timeout(Some(HEAD_TIMEOUT))?;
@@ -739,19 +755,18 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
             match shared.upstream.connect() {
                 Ok(stream) => upstream = Some((Reader::new(stream.try_clone()?), stream)),
                 Err(e) => {
-                    call.daemon.status = Some(502);
-                    shared.record(&call, peer);
-                    respond(
+                    let message = format!(
+                        "credwatch docker-proxy cannot reach the Docker daemon at {}: {e}",
+                        shared.upstream
+                    );
+                    return bad_gateway(
+                        shared,
+                        &mut call,
+                        peer,
                         &mut to_client,
                         head_only,
-                        502,
-                        &format!(
-                            "credwatch docker-proxy cannot reach the Docker daemon at {}: {e}",
-                            shared.upstream
-                        ),
-                        false,
-                    )?;
-                    return Ok(());
+                        &message,
+                    );
                 }
             }
         }
@@ -786,16 +801,14 @@ fn serve(shared: &Shared<'_>, client: Stream, peer: &Peer) -> Result<(), ServeEr
         let response = match exchanged {
             Ok(response) => response,
             Err(ServeError::DaemonClosed) => {
-                call.daemon.status = Some(502);
-                shared.record(&call, peer);
-                respond(
+                return bad_gateway(
+                    shared,
+                    &mut call,
+                    peer,
                     &mut to_client,
                     head_only,
-                    502,
                     "credwatch docker-proxy: the Docker daemon closed the connection without a response",
-                    false,
-                )?;
-                return Ok(());
+                );
             }
             Err(e) => {
                 call.error = Some(e.to_string());

@@ -596,7 +596,8 @@ pub fn main() -> ExitCode {
 
 fn output_writer(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match path {
-        Some(path) => Box::new(BufWriter::new(
+        Some(path) => Box::new(BufWriter::with_capacity(
+            1 << 20,
             File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(BufWriter::with_capacity(1 << 16, io::stdout().lock())),
@@ -1049,7 +1050,7 @@ fn hunt(args: HuntArgs) -> anyhow::Result<ExitCode> {
     drop(progress);
     let mut stderr = io::stderr().lock();
     let mut out = output_writer(args.output.as_ref())?;
-    match write_alerts(&mut out, format, alerts).and_then(|()| out.flush()) {
+    match write_alerts(&mut out, format, alerts, threads > 1).and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
         other => other.context("writing alerts")?,
     }

@@ -880,16 +880,20 @@ impl Trigrams {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut counts = std::collections::HashMap::new();
-        let Ok(finder) = AhoCorasickBuilder::new().build(&runs) else {
-            return Trigrams(counts);
+        // A DFA and counts by pattern number: the sample's common runs match at most bytes.
+        let Ok(finder) = AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(&runs)
+        else {
+            return Trigrams(std::collections::HashMap::new());
         };
+        let mut counts = vec![0usize; runs.len()];
         for folded in folded_sample {
             for m in finder.find_overlapping_iter(folded) {
-                *counts.entry(runs[m.pattern().as_usize()]).or_default() += 1;
+                counts[m.pattern().as_usize()] += 1;
             }
         }
-        Trigrams(counts)
+        Trigrams(runs.into_iter().zip(counts).collect())
     }
 
     /// Occurrences of a three-byte run (0 when it was not met, or not counted).

@@ -803,6 +803,33 @@ fn hunt_output_is_identical_for_any_thread_count() {
         write_events(&p, &events);
         paths.push(p);
     }
+    // Lines and pretty-printed documents in runs longer than a read buffer (lines are handed to
+    // workers in the buffer they were read into, documents copied), and a gzip input (short
+    // reads).
+    let mixed = dir.path().join("part-3-mixed.jsonl");
+    let mut text = String::new();
+    let (mut run, mut longest_run) = (0, 0);
+    for k in 0..4000 {
+        let pretty = (k / 700) % 2 == 1 || k % 2 == 0;
+        let event = event_text(&random_event(&mut rng, k), pretty);
+        run = if pretty { run + event.len() + 1 } else { 0 };
+        longest_run = longest_run.max(run);
+        text.push_str(&event);
+        text.push('\n');
+    }
+    assert!(
+        longest_run > 512 << 10,
+        "documents span read buffers: {longest_run}"
+    );
+    std::fs::write(&mixed, &text).unwrap();
+    paths.push(mixed);
+    let gz = dir.path().join("part-4.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for k in 0..3000 {
+        writeln!(encoder, "{}", event_text(&random_event(&mut rng, k), false)).unwrap();
+    }
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    paths.push(gz);
     let rules_text = "title: Secret access\nname: secret_access\nlogsource: {product: kubernetes, service: audit}\ndetection:\n  s: {objectRef.resource: secrets}\n  condition: s\n---\ntitle: Secret burst\ncorrelation:\n  type: event_count\n  rules: [secret_access]\n  group-by: [user.username]\n  timespan: 2m\n  condition: {gte: 20}\n  generate: true\n";
     let set = rules::load_with_builtin(
         &[RuleSource::Text {
@@ -816,6 +843,12 @@ fn hunt_output_is_identical_for_any_thread_count() {
     let one = hunt_lines(&set, &paths, 1, false);
     assert!(one.len() > 10_000, "enough alerts to compare");
     assert!(String::from_utf8_lossy(&one).contains("Secret burst"));
+    for input in ["part-3-mixed.jsonl", "part-4.jsonl.gz"] {
+        assert!(
+            String::from_utf8_lossy(&one).contains(input),
+            "{input} read"
+        );
+    }
     for threads in [2, 3] {
         assert!(
             one == hunt_lines(&set, &paths, threads, false),

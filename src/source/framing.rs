@@ -16,6 +16,17 @@ const UTF8_BOM: &[u8] = &[0xef, 0xbb, 0xbf];
 /// Bytes looked at to tell binary content from text.
 const SNIFF: usize = 8 << 10;
 
+/// What a lending framer hands out (see [`Framer::run_lending`]).
+#[derive(Debug)]
+pub enum Lent<'b> {
+    /// A frame; `at` is the record's offset in the framer's buffer when it is a slice of it (a
+    /// line), `None` when it was gathered elsewhere (a multi-line document).
+    Frame(Frame<'b>, Option<usize>),
+    /// The framer is done with its buffer: every record lent at an offset since the previous
+    /// `Done` lies in it. The receiver may take it, leaving another (of any length) in its place.
+    Done(&'b mut Vec<u8>),
+}
+
 /// What the framer hands out.
 #[derive(Debug)]
 pub enum Frame<'b> {
@@ -124,9 +135,14 @@ struct Pending {
 pub struct Framer<R> {
     reader: R,
     max_record: usize,
+    chunk: usize,
     buf: Vec<u8>,
     pending: Option<Pending>,
     stats: FrameStats,
+    /// Whether buffers are lent away (`Lent::Done`) instead of reused.
+    lending: bool,
+    /// The unframed end of a buffer lent away, carried to the next one.
+    carry: Vec<u8>,
 }
 
 impl<R: Read> Framer<R> {
@@ -134,18 +150,60 @@ impl<R: Read> Framer<R> {
         Framer {
             reader,
             max_record: max_record.max(1),
+            chunk: CHUNK,
             buf: Vec::new(),
             pending: None,
             stats: FrameStats::default(),
+            lending: false,
+            carry: Vec::new(),
         }
     }
 
+    /// Reads `bytes` at a time (more when a record needs it) instead of 256 KiB.
+    pub fn chunk(mut self, bytes: usize) -> Self {
+        self.chunk = bytes.max(1);
+        self
+    }
+
     /// Frames the whole stream, calling `emit` per record; `emit` may stop it early.
-    pub fn run<F>(mut self, mut emit: F) -> Result<FrameStats, FrameError>
+    pub fn run<F>(self, mut emit: F) -> Result<FrameStats, FrameError>
     where
         F: FnMut(Frame<'_>) -> ControlFlow<()>,
     {
-        let initial = CHUNK.min(self.max_record.saturating_add(1)).max(SNIFF);
+        self.frame_all(|lent| match lent {
+            Lent::Frame(frame, _) => emit(frame),
+            Lent::Done(_) => ControlFlow::Continue(()),
+        })
+    }
+
+    /// Frames the whole stream without copying lines: each line is lent as a slice of the read
+    /// buffer with its offset there, and before each refill (and at the end, however the run
+    /// ends) the buffer is offered with `Lent::Done`, so whoever takes it can hand its records
+    /// to another thread as they are.
+    pub fn run_lending<F>(mut self, emit: F) -> Result<FrameStats, FrameError>
+    where
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
+    {
+        self.lending = true;
+        self.frame_all(emit)
+    }
+
+    fn frame_all<F>(mut self, mut emit: F) -> Result<FrameStats, FrameError>
+    where
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
+    {
+        let result = self.frame_stream(&mut emit);
+        if self.lending {
+            let _ = emit(Lent::Done(&mut self.buf));
+        }
+        result
+    }
+
+    fn frame_stream<F>(&mut self, mut emit: F) -> Result<FrameStats, FrameError>
+    where
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
+    {
+        let initial = self.chunk.min(self.max_record.saturating_add(1)).max(SNIFF);
         self.buf = vec![0u8; initial];
         let mut start = 0usize; // first unconsumed byte
         let mut end = 0usize; // end of valid data
@@ -166,7 +224,8 @@ impl<R: Read> Framer<R> {
                     }
                 } else {
                     let (line_start, buf) = (start, std::mem::take(&mut self.buf));
-                    let flow = self.handle_line(&buf[line_start..nl], line_no, &mut emit);
+                    let line = &buf[line_start..nl];
+                    let flow = self.handle_line(line, line_no, Some(line_start), &mut emit);
                     self.buf = buf;
                     if flow.is_break() {
                         return Ok(self.stats);
@@ -189,7 +248,8 @@ impl<R: Read> Framer<R> {
                         }
                     } else {
                         let buf = std::mem::take(&mut self.buf);
-                        let flow = self.handle_line(&buf[start..end], line_no, &mut emit);
+                        let flow =
+                            self.handle_line(&buf[start..end], line_no, Some(start), &mut emit);
                         self.buf = buf;
                         if flow.is_break() {
                             return Ok(self.stats);
@@ -200,7 +260,19 @@ impl<R: Read> Framer<R> {
                 return Ok(self.stats);
             }
             // Need more bytes: make room.
-            if start > 0 {
+            if start > 0 && self.lending {
+                // The framed part goes with the buffer; the rest moves to the next one.
+                self.carry.clear();
+                self.carry.extend_from_slice(&self.buf[start..end]);
+                let len = self.buf.len();
+                let _ = emit(Lent::Done(&mut self.buf));
+                if self.buf.len() < len {
+                    self.buf.resize(len, 0);
+                }
+                self.buf[..self.carry.len()].copy_from_slice(&self.carry);
+                end -= start;
+                start = 0;
+            } else if start > 0 {
                 self.buf.copy_within(start..end, 0);
                 end -= start;
                 start = 0;
@@ -222,7 +294,7 @@ impl<R: Read> Framer<R> {
                     // Hand out what arrived before the failure, then report it.
                     if start < end && skipping.is_none() {
                         let buf = std::mem::take(&mut self.buf);
-                        let _ = self.handle_line(&buf[start..end], line_no, &mut emit);
+                        let _ = self.handle_line(&buf[start..end], line_no, Some(start), &mut emit);
                         self.buf = buf;
                     }
                     let _ = self.flush_pending(&mut emit);
@@ -255,26 +327,38 @@ impl<R: Read> Framer<R> {
     /// document it belongs to (whose end can no longer be found).
     fn overflow<F>(&mut self, line_no: u64, bytes: u64, emit: &mut F) -> ControlFlow<()>
     where
-        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
     {
         match self.pending.take() {
             Some(doc) => {
                 let held = doc.dropped_bytes.unwrap_or(doc.bytes.len() as u64);
-                emit(Frame::TooLarge {
-                    line: doc.line,
-                    bytes: held + bytes,
-                })
+                emit(Lent::Frame(
+                    Frame::TooLarge {
+                        line: doc.line,
+                        bytes: held + bytes,
+                    },
+                    None,
+                ))
             }
-            None => emit(Frame::TooLarge {
-                line: line_no,
-                bytes,
-            }),
+            None => emit(Lent::Frame(
+                Frame::TooLarge {
+                    line: line_no,
+                    bytes,
+                },
+                None,
+            )),
         }
     }
 
-    fn handle_line<F>(&mut self, line: &[u8], line_no: u64, emit: &mut F) -> ControlFlow<()>
+    fn handle_line<F>(
+        &mut self,
+        line: &[u8],
+        line_no: u64,
+        at: Option<usize>,
+        emit: &mut F,
+    ) -> ControlFlow<()>
     where
-        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
     {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some(doc) = &self.pending {
@@ -306,15 +390,18 @@ impl<R: Read> Framer<R> {
                 return ControlFlow::Continue(());
             }
         }
-        emit(Frame::Record {
-            bytes: line,
-            line: line_no,
-        })
+        emit(Lent::Frame(
+            Frame::Record {
+                bytes: line,
+                line: line_no,
+            },
+            at,
+        ))
     }
 
     fn extend_pending<F>(&mut self, line: &[u8], emit: &mut F) -> ControlFlow<()>
     where
-        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
     {
         let Some(doc) = self.pending.as_mut() else {
             return ControlFlow::Continue(());
@@ -341,7 +428,7 @@ impl<R: Read> Framer<R> {
 
     fn flush_pending<F>(&mut self, emit: &mut F) -> ControlFlow<()>
     where
-        F: FnMut(Frame<'_>) -> ControlFlow<()>,
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
     {
         match self.pending.take() {
             None => ControlFlow::Continue(()),
@@ -349,11 +436,14 @@ impl<R: Read> Framer<R> {
                 dropped_bytes: Some(bytes),
                 line,
                 ..
-            }) => emit(Frame::TooLarge { line, bytes }),
-            Some(Pending { bytes, line, .. }) => emit(Frame::Record {
-                bytes: &bytes,
-                line,
-            }),
+            }) => emit(Lent::Frame(Frame::TooLarge { line, bytes }, None)),
+            Some(Pending { bytes, line, .. }) => emit(Lent::Frame(
+                Frame::Record {
+                    bytes: &bytes,
+                    line,
+                },
+                None,
+            )),
         }
     }
 }
@@ -372,6 +462,8 @@ mod tests {
     use super::*;
 
     /// Frames `input` and lists what came out: `line:text` for records, `line:too_large:N`.
+    /// Frames `input`, and checks that lending frames give the same records whether the input
+    /// comes in one read or a few bytes at a time.
     fn frames(input: &[u8], max_record: usize) -> (Vec<String>, Result<FrameStats, String>) {
         let mut out = Vec::new();
         let result = Framer::new(input, max_record).run(|frame| {
@@ -383,6 +475,79 @@ mod tests {
             });
             ControlFlow::Continue(())
         });
+        let result = result.map_err(|e| e.to_string());
+        let lent_whole = lending_frames(input, max_record);
+        assert_eq!(
+            (&lent_whole.0, &lent_whole.1),
+            (&out, &result),
+            "lent, one read"
+        );
+        let lent_trickled = lending_frames(Trickle(input, 0), max_record);
+        assert_eq!(
+            (&lent_trickled.0, &lent_trickled.1),
+            (&out, &result),
+            "lent, trickled"
+        );
+        (out, result)
+    }
+
+    /// Hands out 16 bytes on the first read (the binary and UTF-16 sniff looks at it), then 3
+    /// per read, so a record spans many refills of a lending framer.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf
+                .len()
+                .min(if self.1 == 0 { 16 } else { 3 })
+                .min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            self.1 += 1;
+            Ok(n)
+        }
+    }
+
+    /// Frames as `run_lending`'s receiver would: lines are read from the buffers as they are
+    /// handed over, each of which is taken and replaced by an empty or a short dirty one.
+    fn lending_frames<R: Read>(
+        reader: R,
+        max_record: usize,
+    ) -> (Vec<String>, Result<FrameStats, String>) {
+        let mut out: Vec<String> = Vec::new();
+        let mut waiting = Vec::new();
+        let mut handed = 0;
+        let result = Framer::new(reader, max_record).run_lending(|lent| {
+            match lent {
+                Lent::Frame(Frame::Record { bytes, line }, Some(at)) => {
+                    waiting.push((out.len(), at, bytes.len()));
+                    out.push(format!("{line}:"));
+                }
+                Lent::Frame(Frame::Record { bytes, line }, None) => {
+                    out.push(format!("{line}:{}", String::from_utf8_lossy(bytes)));
+                }
+                Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
+                    out.push(format!("{line}:too_large:{bytes}"));
+                }
+                Lent::Done(buffer) => {
+                    for (slot, at, len) in waiting.drain(..) {
+                        let text = String::from_utf8_lossy(&buffer[at..at + len]);
+                        out[slot].push_str(&text);
+                    }
+                    handed += 1;
+                    *buffer = if handed % 2 == 0 {
+                        Vec::new()
+                    } else {
+                        vec![b'#'; 5]
+                    };
+                }
+            }
+            ControlFlow::Continue(())
+        });
+        assert!(
+            waiting.is_empty(),
+            "lines lent in a buffer never handed over"
+        );
         (out, result.map_err(|e| e.to_string()))
     }
 

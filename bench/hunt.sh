@@ -61,13 +61,21 @@ m1=$(echo "${secs[t1]}" | median); m2=$(echo "${secs[t2]}" | median); mj=$(echo 
 mp=$(echo "${secs[pair]}" | median)
 cmp -s "$out/t1.jsonl" "$out/t2.jsonl" && same=identical || same=DIFFERENT
 alerts=$(wc -l < "$out/t1.jsonl")
-awk -v n="$lines" -v mp="$mp" -v m1="$m1" -v m2="$m2" -v mj="$mj" -v r1="${rss[t1]}" -v r2="${rss[t2]}" -v a="$alerts" -v same="$same" -v runs="$runs" 'BEGIN {
+# Each round's 1-thread, 2-thread and pair runs follow one another, so their ratios within a
+# round are less exposed to this shared machine's drift than a ratio of medians taken minutes
+# apart; both are printed.
+paired=$(paste <(echo "${secs[t1]}" | tr ' ' '\n' | grep -v '^$') <(echo "${secs[t2]}" | tr ' ' '\n' | grep -v '^$') <(echo "${secs[pair]}" | tr ' ' '\n' | grep -v '^$'))
+sr=$(echo "$paired" | awk '{print $1/$2}' | median)
+cr=$(echo "$paired" | awk '{print 2*$1/$3}' | median)
+echo "runs (s), round by round: 1 thread: ${secs[t1]}| 2 threads: ${secs[t2]}| pair: ${secs[pair]}"
+awk -v n="$lines" -v mp="$mp" -v m1="$m1" -v m2="$m2" -v mj="$mj" -v r1="${rss[t1]}" -v r2="${rss[t2]}" -v a="$alerts" -v same="$same" -v runs="$runs" -v sr="$sr" -v cr="$cr" 'BEGIN {
   printf "corpus: %d events, medians of %d runs (jq: 3)\n", n, runs
   printf "hunt --threads 1 : %6.2f s  %9.0f events/s  peak %5.1f MiB\n", m1, n/m1, r1/1024
   printf "hunt --threads 2 : %6.2f s  %9.0f events/s  peak %5.1f MiB\n", m2, n/m2, r2/1024
   printf "jq secrets       : %6.2f s  %9.0f events/s\n", mj, n/mj
   printf "two 1-thread hunts at once (cores 0, 1): %.2f s for both; 2-core ceiling here: %.2fx\n", mp, 2*m1/mp
   printf "scaling 1->2 threads: %.2fx   hunt (1 thread) vs jq: %.1fx   hunt (2 threads) vs jq: %.1fx\n", m1/m2, mj/m1, mj/m2
+  printf "within each round (median of %d): scaling 1->2 threads %.2fx, 2-core ceiling %.2fx\n", runs, sr, cr
   printf "alerts: %d; threads 1 and 2 output: %s\n", a, same
 }'
 [ "$same" = identical ]

@@ -571,12 +571,48 @@ impl Batch {
         }
     }
 
+    /// Its records in line order across the three lists, as one thread reads them (`--strict`
+    /// stops at the first rejection; rejections print in order).
+    fn frames(&self) -> impl Iterator<Item = Frame<'_>> {
+        let (mut lent, mut copied, mut large) = (0, 0, 0);
+        let mut copied_start = 0;
+        std::iter::from_fn(move || {
+            let lent_line = self.lent.get(lent).map_or(u64::MAX, |r| r.2);
+            let copied_line = self.records.get(copied).map_or(u64::MAX, |r| r.1);
+            let large_line = self.too_large.get(large).map_or(u64::MAX, |r| r.0);
+            if lent_line < copied_line.min(large_line) {
+                let (start, end, line) = self.lent[lent];
+                lent += 1;
+                Some(Frame::Record {
+                    bytes: &self.buffer[start..end],
+                    line,
+                })
+            } else if copied_line < large_line {
+                let (end, line) = self.records[copied];
+                copied += 1;
+                let bytes = &self.data[copied_start..end];
+                copied_start = end;
+                Some(Frame::Record { bytes, line })
+            } else if large < self.too_large.len() {
+                let (line, bytes) = self.too_large[large];
+                large += 1;
+                Some(Frame::TooLarge { line, bytes })
+            } else {
+                None
+            }
+        })
+    }
+
     fn is_empty(&self) -> bool {
         self.lent.is_empty() && self.records.is_empty() && self.too_large.is_empty()
     }
 
-    /// Empties it for reuse, keeping its allocations.
+    /// Empties it for reuse, keeping its allocations (but not a buffer grown for a long line:
+    /// every batch would come to hold one).
     fn clear(&mut self) {
+        if self.buffer.len() > BATCH_BYTES {
+            self.buffer = Vec::new();
+        }
         self.lent.clear();
         self.data.clear();
         self.records.clear();
@@ -596,24 +632,7 @@ fn process_batch<F, W>(
     W: Write,
 {
     collector.input = batch.input;
-    for &(start, end, line) in &batch.lent {
-        let frame = Frame::Record {
-            bytes: &batch.buffer[start..end],
-            line,
-        };
-        decode_frame(decoder, &batch.name, frame, options, prefilter, collector);
-    }
-    let mut start = 0;
-    for &(end, line) in &batch.records {
-        let frame = Frame::Record {
-            bytes: &batch.data[start..end],
-            line,
-        };
-        decode_frame(decoder, &batch.name, frame, options, prefilter, collector);
-        start = end;
-    }
-    for &(line, bytes) in &batch.too_large {
-        let frame = Frame::TooLarge { line, bytes };
+    for frame in batch.frames() {
         decode_frame(decoder, &batch.name, frame, options, prefilter, collector);
     }
 }
@@ -886,23 +905,16 @@ mod tests {
                 })
                 .expect("frames");
             batches.push(batch);
+            // Batches in order, each record once, in line order within each batch.
             let mut got = Vec::new();
             for b in &batches {
-                for &(start, end, line) in &b.lent {
-                    let bytes = &b.buffer[start..end];
-                    got.push(describe(line, &Frame::Record { bytes, line }));
-                }
-                let mut start = 0;
-                for &(end, line) in &b.records {
-                    let bytes = &b.data[start..end];
-                    got.push(describe(line, &Frame::Record { bytes, line }));
-                    start = end;
-                }
-                for &(line, bytes) in &b.too_large {
-                    got.push(describe(line, &Frame::TooLarge { line, bytes }));
+                for frame in b.frames() {
+                    let line = match frame {
+                        Frame::Record { line, .. } | Frame::TooLarge { line, .. } => line,
+                    };
+                    got.push(describe(line, &frame));
                 }
             }
-            got.sort();
             assert!(got == expected, "chunk {chunk}, limit {limit}");
             assert!(
                 batches.len() > 10,

@@ -881,9 +881,11 @@ impl Trigrams {
             .into_iter()
             .collect();
         // A DFA and counts by pattern number: the sample's common runs match at most bytes.
+        // Should a DFA be refused (too large), the crate's own choice counts the same.
         let Ok(finder) = AhoCorasickBuilder::new()
             .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&runs)
+            .or_else(|_| AhoCorasickBuilder::new().build(&runs))
         else {
             return Trigrams(std::collections::HashMap::new());
         };

@@ -264,10 +264,13 @@ impl<R: Read> Framer<R> {
                 // The framed part goes with the buffer; the rest moves to the next one.
                 self.carry.clear();
                 self.carry.extend_from_slice(&self.buf[start..end]);
-                let len = self.buf.len();
-                let _ = emit(Lent::Done(&mut self.buf));
-                if self.buf.len() < len {
-                    self.buf.resize(len, 0);
+                if emit(Lent::Done(&mut self.buf)).is_break() {
+                    return Ok(self.stats);
+                }
+                // Back to the usual size: a buffer grown for one long line is not passed on.
+                let want = initial.max(self.carry.len());
+                if self.buf.len() < want {
+                    self.buf.resize(want, 0);
                 }
                 self.buf[..self.carry.len()].copy_from_slice(&self.carry);
                 end -= start;
@@ -292,7 +295,7 @@ impl<R: Read> Framer<R> {
                 Ok(n) => n,
                 Err(source) => {
                     // Hand out what arrived before the failure, then report it.
-                    if start < end && skipping.is_none() {
+                    if start < end && skipping.is_none() && end - start <= self.max_record {
                         let buf = std::mem::take(&mut self.buf);
                         let _ = self.handle_line(&buf[start..end], line_no, Some(start), &mut emit);
                         self.buf = buf;
@@ -646,6 +649,38 @@ mod tests {
             assert_eq!(got, *want, "case {name}");
             assert!(result.is_ok(), "case {name}: {result:?}");
         }
+    }
+
+    /// A buffer grown for one long line is not what the following reads go into: every batch
+    /// handed on would come to hold one that size.
+    #[test]
+    fn lent_buffers_return_to_their_size_after_a_long_line() {
+        let mut input = vec![b'x'; 100 << 10];
+        input.push(b'\n');
+        for k in 0..2000 {
+            input.extend_from_slice(
+                format!("{{\"n\":{k},\"pad\":\"{}\"}}\n", "y".repeat(40)).as_bytes(),
+            );
+        }
+        let mut sizes = Vec::new();
+        Framer::new(&input[..], 1 << 20)
+            .chunk(SNIFF)
+            .run_lending(|lent| {
+                if let Lent::Done(buffer) = lent {
+                    sizes.push(buffer.len());
+                    *buffer = Vec::new();
+                }
+                ControlFlow::Continue(())
+            })
+            .expect("frames");
+        assert!(
+            sizes.iter().any(|&n| n > 100 << 10),
+            "the long line grew one: {sizes:?}"
+        );
+        assert!(
+            sizes.len() > 5 && sizes[2..].iter().all(|&n| n == SNIFF),
+            "{sizes:?}"
+        );
     }
 
     #[test]

@@ -513,21 +513,37 @@ pub trait Handler: Send {
     fn event(&mut self, input: u32, decoded: &Decoded<'_, '_>);
 }
 
-/// Records framed by the reader and handed to a worker: their bytes, where each starts and on
-/// which line. Lines stay in the read buffer the framer lent (copying them into a batch cost a
-/// 2-thread hunt ~15 % more work than one thread's); multi-line documents are copied.
+/// Records framed by the reader and handed to a worker, in the order the framer gave them
+/// (line order, as one thread reads them: `--strict` stops at the first rejection). Lines stay
+/// in the read buffer the framer lent (copying them into a batch cost a 2-thread hunt ~15 % more
+/// work than one thread's); multi-line documents are copied.
 struct Batch {
     input: u32,
     name: Arc<str>,
     /// A read buffer the framer lent, once the batch is full: its lines are records.
     buffer: Vec<u8>,
-    /// (start, end, line) of the records in `buffer`.
-    lent: Vec<(usize, usize, u64)>,
+    /// Copied records, one after another.
     data: Vec<u8>,
-    /// (end offset in `data`, line); a record starts where the previous one ended.
-    records: Vec<(usize, u64)>,
-    /// (line, bytes) of records over the size limit.
-    too_large: Vec<(u64, u64)>,
+    records: Vec<(Slot, u64)>,
+    /// Records that are slices of `buffer` (they wait for it before the batch may go).
+    lent: usize,
+}
+
+/// Where a record of a batch is, with its line.
+#[derive(Clone, Copy)]
+enum Slot {
+    Lent {
+        start: usize,
+        end: usize,
+    },
+    Copied {
+        start: usize,
+        end: usize,
+    },
+    /// Over the size limit: only its length was kept.
+    TooLarge {
+        bytes: u64,
+    },
 }
 
 impl Batch {
@@ -536,10 +552,9 @@ impl Batch {
             input,
             name,
             buffer: Vec::new(),
-            lent: Vec::with_capacity(1024),
             data: Vec::new(),
-            records: Vec::new(),
-            too_large: Vec::new(),
+            records: Vec::with_capacity(1024),
+            lent: 0,
         }
     }
 
@@ -549,21 +564,25 @@ impl Batch {
     /// for its buffer.
     fn take(&mut self, lent: Lent<'_>, limit: usize) -> bool {
         match lent {
-            Lent::Frame(Frame::Record { bytes, line }, Some(at)) => {
-                self.lent.push((at, at + bytes.len(), line));
+            Lent::Frame(Frame::Record { bytes, line }, Some(start)) => {
+                let end = start + bytes.len();
+                self.records.push((Slot::Lent { start, end }, line));
+                self.lent += 1;
                 false
             }
             Lent::Frame(Frame::Record { bytes, line }, None) => {
+                let start = self.data.len();
                 self.data.extend_from_slice(bytes);
-                self.records.push((self.data.len(), line));
-                self.data.len() >= limit && self.lent.is_empty()
+                let end = self.data.len();
+                self.records.push((Slot::Copied { start, end }, line));
+                end >= limit && self.lent == 0
             }
             Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
-                self.too_large.push((line, bytes));
+                self.records.push((Slot::TooLarge { bytes }, line));
                 false
             }
             // A buffer no line was lent from stays with the framer.
-            Lent::Done(_) if self.lent.is_empty() => false,
+            Lent::Done(_) if self.lent == 0 => false,
             Lent::Done(buffer) => {
                 std::mem::swap(&mut self.buffer, buffer);
                 true
@@ -571,40 +590,22 @@ impl Batch {
         }
     }
 
-    /// Its records in line order across the three lists, as one thread reads them (`--strict`
-    /// stops at the first rejection; rejections print in order).
     fn frames(&self) -> impl Iterator<Item = Frame<'_>> {
-        let (mut lent, mut copied, mut large) = (0, 0, 0);
-        let mut copied_start = 0;
-        std::iter::from_fn(move || {
-            let lent_line = self.lent.get(lent).map_or(u64::MAX, |r| r.2);
-            let copied_line = self.records.get(copied).map_or(u64::MAX, |r| r.1);
-            let large_line = self.too_large.get(large).map_or(u64::MAX, |r| r.0);
-            if lent_line < copied_line.min(large_line) {
-                let (start, end, line) = self.lent[lent];
-                lent += 1;
-                Some(Frame::Record {
-                    bytes: &self.buffer[start..end],
-                    line,
-                })
-            } else if copied_line < large_line {
-                let (end, line) = self.records[copied];
-                copied += 1;
-                let bytes = &self.data[copied_start..end];
-                copied_start = end;
-                Some(Frame::Record { bytes, line })
-            } else if large < self.too_large.len() {
-                let (line, bytes) = self.too_large[large];
-                large += 1;
-                Some(Frame::TooLarge { line, bytes })
-            } else {
-                None
-            }
+        self.records.iter().map(|&(slot, line)| match slot {
+            Slot::Lent { start, end } => Frame::Record {
+                bytes: &self.buffer[start..end],
+                line,
+            },
+            Slot::Copied { start, end } => Frame::Record {
+                bytes: &self.data[start..end],
+                line,
+            },
+            Slot::TooLarge { bytes } => Frame::TooLarge { line, bytes },
         })
     }
 
     fn is_empty(&self) -> bool {
-        self.lent.is_empty() && self.records.is_empty() && self.too_large.is_empty()
+        self.records.is_empty()
     }
 
     /// Empties it for reuse, keeping its allocations (but not a buffer grown for a long line:
@@ -613,10 +614,9 @@ impl Batch {
         if self.buffer.len() > BATCH_BYTES {
             self.buffer = Vec::new();
         }
-        self.lent.clear();
         self.data.clear();
         self.records.clear();
-        self.too_large.clear();
+        self.lent = 0;
     }
 }
 

@@ -63,8 +63,9 @@ impl Default for HuntOptions {
 
 /// A match of a rule some correlation uses, kept (in memory up to a budget, then in sorted runs
 /// on disk) until correlation runs.
+/// (`A` is the alert by reference when a hit is kept: the bytes are the same.)
 #[derive(serde::Serialize, serde::Deserialize)]
-struct CorrHit {
+struct CorrHit<A = Alert> {
     key: SortKey,
     correlation: u32,
     position: u32,
@@ -72,7 +73,7 @@ struct CorrHit {
     value: Option<String>,
     /// `value` as a number in millionths, when it reads as one (value_sum / value_avg).
     micros: Option<i128>,
-    alert: Alert,
+    alert: A,
 }
 
 /// One worker's view: the rules, the alerts it made, the hits it kept for correlation.
@@ -188,20 +189,20 @@ impl Handler for Hunter<'_> {
             rule: rule as u32,
         };
         // The event's part of an alert (actor, target, exposure, …) is built once, whatever
-        // number of rules matched; each alert then differs by its rule.
-        let mut first: Option<Alert> = None;
-        let mut alert_for = |meta: &crate::rules::RuleMeta| {
-            let base = first.get_or_insert_with(|| {
-                let mut alert = Alert::from_event(meta, d, self.redactor);
-                if let Some(scan) = self.scan {
+        // number of rules matched; each use then sets its rule on it (no copy per alert).
+        let (redactor, scan, inventory) = (self.redactor, self.scan, self.inventory);
+        let mut base: Option<Alert> = None;
+        let alert_for = |base: &mut Option<Alert>, meta: &crate::rules::RuleMeta| -> Alert {
+            let mut alert = base.take().unwrap_or_else(|| {
+                let mut alert = Alert::from_event(meta, d, redactor);
+                if let Some(scan) = scan {
                     scan.refine(&mut alert);
                 }
-                if let Some(inventory) = self.inventory {
+                if let Some(inventory) = inventory {
                     inventory.refine(&mut alert);
                 }
                 alert
             });
-            let mut alert = base.clone();
             alert.rule = AlertRule::from_meta(meta);
             crate::inventory::blast::raise_level(&mut alert);
             alert
@@ -212,14 +213,17 @@ impl Handler for Hunter<'_> {
             let rule = &self.rules.rules[i];
             emitted |= rule.emits;
             if !rule.emits {
-            } else if self.inventory.is_some() {
+            } else if inventory.is_some() {
                 // The inventory may raise the level: decide on the alert's own.
-                let alert = alert_for(&rule.meta);
+                let alert = alert_for(&mut base, &rule.meta);
                 if Level::parse(&alert.rule.level).is_some_and(|l| l >= self.min_level) {
                     self.store.push(key(i), &alert);
                 }
+                base = Some(alert);
             } else if rule.meta.level >= self.min_level {
-                self.store.push(key(i), &alert_for(&rule.meta));
+                let alert = alert_for(&mut base, &rule.meta);
+                self.store.push(key(i), &alert);
+                base = Some(alert);
             }
             for &(c, position) in &rule.correlations {
                 let corr = &self.rules.correlations[c];
@@ -231,6 +235,7 @@ impl Handler for Hunter<'_> {
                 let value = corr.value_field[position]
                     .as_ref()
                     .and_then(|f| field_text(&view, f));
+                let alert = alert_for(&mut base, &rule.meta);
                 self.hits[c].push_item(
                     key(i),
                     &CorrHit {
@@ -240,9 +245,10 @@ impl Handler for Hunter<'_> {
                         group,
                         micros: value.as_deref().and_then(micros),
                         value,
-                        alert: alert_for(&rule.meta),
+                        alert: &alert,
                     },
                 );
+                base = Some(alert);
             }
         }
         // Matched only rules that feed correlations: the inventory may still have its say.

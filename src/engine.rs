@@ -36,8 +36,9 @@ pub struct HuntOptions {
     pub prefilter: bool,
     /// Groups kept per correlation before the least recently seen are evicted.
     pub max_groups: usize,
-    /// Bytes of alerts each thread keeps in memory before writing a sorted run to a temporary
-    /// file (merged at the end), so memory stays bounded however many alerts there are.
+    /// Bytes of alerts the hunt keeps in memory (shared by its threads) before writing sorted
+    /// runs to temporary files (merged at the end), so memory stays bounded however many
+    /// alerts there are.
     pub alert_memory: usize,
     /// What `credwatch scan` found in container logs: log reads of those containers are
     /// `exposed` (`hunt --scan`).
@@ -295,8 +296,10 @@ pub fn hunt<W: Write + Send>(
     // are busy. A reader beside `threads` workers was measured slower (more threads than cores
     // time-slice): bench/hunt.sh, scaling 1.45x against 1.68x.
     let handlers = threads;
-    // Correlation hits share the alert budget, one store per correlation.
-    let hit_memory = options.alert_memory / rules.correlations.len().max(1);
+    // The alert budget is the hunt's, shared by its handlers; correlation hits share each
+    // handler's, one store per correlation.
+    let alert_memory = options.alert_memory / handlers;
+    let hit_memory = alert_memory / rules.correlations.len().max(1);
     let hunters: Vec<Hunter<'_>> = (0..handlers)
         .map(|_| Hunter {
             rules,
@@ -304,7 +307,7 @@ pub fn hunt<W: Write + Send>(
             scan: options.scan.as_deref(),
             inventory: options.inventory.as_deref(),
             min_level: options.min_level,
-            store: AlertStore::new(options.alert_memory),
+            store: AlertStore::new(alert_memory),
             hits: (0..rules.correlations.len())
                 .map(|_| AlertStore::new(hit_memory))
                 .collect(),

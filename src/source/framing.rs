@@ -188,6 +188,76 @@ impl<R: Read> Framer<R> {
         self.frame_all(emit)
     }
 
+    /// Frames `data`, a whole input already in memory (a mapped file), as [`Framer::run_lending`]
+    /// frames a stream: lines are lent as slices of `data` with their offset there, multi-line
+    /// documents gathered elsewhere. No `Lent::Done`: `data` outlives the run. The bytes of a
+    /// line over the record limit are passed to `release` as they are passed over (a mapped
+    /// file's pages need not stay in memory for a line that is only measured).
+    pub fn run_over<F, L>(
+        mut self,
+        data: &[u8],
+        mut release: L,
+        mut emit: F,
+    ) -> Result<FrameStats, FrameError>
+    where
+        F: FnMut(Lent<'_>) -> ControlFlow<()>,
+        L: FnMut(std::ops::Range<usize>),
+    {
+        let sniff = &data[..data.len().min(SNIFF)];
+        if sniff.starts_with(&[0xff, 0xfe]) || sniff.starts_with(&[0xfe, 0xff]) {
+            return Err(FrameError::Utf16);
+        }
+        if memchr::memchr(0, sniff).is_some() {
+            return Err(FrameError::Binary);
+        }
+        self.stats.bytes = data.len() as u64;
+        let mut start = if sniff.starts_with(UTF8_BOM) {
+            UTF8_BOM.len()
+        } else {
+            0
+        };
+        let mut line_no = 1u64;
+        while start < data.len() {
+            // The newline looked for a window at a time, so that a line found to be over the
+            // limit is released as the search goes.
+            let (mut from, mut passed) = (start, start);
+            let (end, newline) = loop {
+                let window = (from + CHUNK).min(data.len());
+                if let Some(at) = memchr::memchr(b'\n', &data[from..window]) {
+                    break (from + at, true);
+                }
+                if window == data.len() {
+                    break (data.len(), false);
+                }
+                from = window;
+                if from - start > self.max_record {
+                    release(passed..from);
+                    passed = from;
+                }
+            };
+            // (Counted as the streaming framer counts: a last line without a newline before
+            // it is handled, the others after.)
+            if !newline {
+                self.stats.lines += 1;
+            }
+            let flow = if end - start > self.max_record {
+                self.overflow(line_no, (end - start) as u64, &mut emit)
+            } else {
+                self.handle_line(&data[start..end], line_no, Some(start), &mut emit)
+            };
+            if flow.is_break() {
+                return Ok(self.stats);
+            }
+            if newline {
+                self.stats.lines += 1;
+            }
+            line_no += 1;
+            start = end + 1;
+        }
+        let _ = self.flush_pending(&mut emit);
+        Ok(self.stats)
+    }
+
     fn frame_all<F>(mut self, mut emit: F) -> Result<FrameStats, FrameError>
     where
         F: FnMut(Lent<'_>) -> ControlFlow<()>,
@@ -491,7 +561,36 @@ mod tests {
             (&out, &result),
             "lent, trickled"
         );
+        let over = framed_over(input, max_record);
+        assert_eq!((&over.0, &over.1), (&out, &result), "framed over memory");
         (out, result)
+    }
+
+    /// Frames `input` as a mapped file is framed, each line read back at the offset it was lent
+    /// at.
+    fn framed_over(input: &[u8], max_record: usize) -> (Vec<String>, Result<FrameStats, String>) {
+        let mut out = Vec::new();
+        let result = Framer::new(io::empty(), max_record).run_over(
+            input,
+            |_| {},
+            |lent| {
+                out.push(match lent {
+                    Lent::Frame(Frame::Record { bytes, line }, Some(at)) => {
+                        assert_eq!(&input[at..at + bytes.len()], bytes, "offset of line {line}");
+                        format!("{line}:{}", String::from_utf8_lossy(bytes))
+                    }
+                    Lent::Frame(Frame::Record { bytes, line }, None) => {
+                        format!("{line}:{}", String::from_utf8_lossy(bytes))
+                    }
+                    Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
+                        format!("{line}:too_large:{bytes}")
+                    }
+                    Lent::Done(_) => panic!("nothing is handed over when framing memory"),
+                });
+                ControlFlow::Continue(())
+            },
+        );
+        (out, result.map_err(|e| e.to_string()))
     }
 
     /// Hands out 16 bytes on the first read (the binary and UTF-16 sniff looks at it), then 3

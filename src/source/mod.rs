@@ -2,6 +2,7 @@
 //! `-` for stdin), opened with decompression chosen by magic bytes, never by file name.
 
 pub mod framing;
+pub mod mapped;
 
 use flate2::bufread::MultiGzDecoder;
 use std::fs::File;
@@ -10,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+/// The starts of the compressed inputs `open` undoes.
+pub const COMPRESSION_MAGICS: &[&[u8]] = &[GZIP_MAGIC, ZSTD_MAGIC];
 const READ_BUFFER: usize = 256 << 10;
 
 /// One input to read.

@@ -423,12 +423,8 @@ fn decode_frame<F, W>(
 
 /// Memory of a mapped input is handed back this many bytes at a time: each hand-back
 /// interrupts the other cores (their TLBs are flushed), so not per batch (2,753 flushes per GB
-/// measured, against ~60 for a 1-thread hunt's whole run).
+/// measured).
 const RELEASE_STEP: usize = 4 << 20;
-/// How far behind the framer the hand-back stays when workers decode what it framed: past
-/// the batches queued and being decoded (a line handed back early is only read again from the
-/// page cache, never lost).
-const RELEASE_LAG: usize = 4 << 20;
 
 /// Opens and frames one input, handing each frame to `on_frame` (and, when `lending`, the read
 /// buffers the records are slices of: see [`Framer::run_lending`]); read failures are reported
@@ -447,49 +443,40 @@ fn read_input<F, W, H>(
 {
     collector.summary.inputs += 1;
     let mapped = match input {
-        Input::File(path) => MappedFile::open(path, source::COMPRESSION_MAGICS).map(Arc::new),
+        // SAFETY: credwatch reads logs and archives, which are appended to or cut short, not
+        // rewritten in place; a truncation is handled (see `MappedFile`).
+        Input::File(path) => unsafe { MappedFile::open(path, source::COMPRESSION_MAGICS) },
         Input::Stdin => None,
     };
-    if let Some(map) = mapped {
+    if let Some(map) = mapped.map(Arc::new) {
         let mut frames = 0u64;
-        let mut released = 0;
+        let (mut released, mut next_check) = (0, RELEASE_STEP);
+        // What the framer is done with goes back, but not what a batch being decoded still
+        // reads (with one thread a record is done with once handed on).
+        let passed = |at: usize| {
+            if at < next_check {
+                return;
+            }
+            let upto = map.held_from().map_or(at, |held| held.min(at));
+            if upto >= released + RELEASE_STEP {
+                map.release(released..upto);
+                released = upto;
+                next_check = upto + RELEASE_STEP;
+            } else {
+                next_check = at + RELEASE_STEP / 4;
+            }
+        };
         let framer = Framer::new(std::io::empty(), options.max_record_bytes);
-        let result = framer.run_over(
-            map.bytes(),
-            |range| map.release(range),
-            |lent| {
-                frames += u64::from(matches!(lent, Lent::Frame(..)));
-                let at = match lent {
-                    Lent::Frame(_, Some(at)) => at,
-                    _ => released,
-                };
-                on_frame(lent, Some(&map), collector);
-                // With one thread a record is done with once handed on: what lies before it is
-                // not read again. Workers may still be decoding the last batches.
-                let done = if lending {
-                    at.saturating_sub(RELEASE_LAG)
-                } else {
-                    at
-                };
-                if done >= released + RELEASE_STEP {
-                    map.release(released..done);
-                    released = done;
-                }
-                if collector.stopping() {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                }
-            },
-        );
-        if map.shrank() {
-            collector.summary.inputs_failed += 1;
-            collector.record_rejection(
-                name.to_owned(),
-                RejectReason::ReadError,
-                "the file shrank while it was read (truncated by another process?): what lay past its new end read as zeros, and the records there were rejected",
-            );
-        }
+        let result = framer.run_over(map.bytes(), passed, |lent| {
+            frames += u64::from(matches!(lent, Lent::Frame(..)));
+            on_frame(lent, Some(&map), collector);
+            if collector.stopping() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+        report_shrunk(&map, name, collector);
         frame_outcome(name, result, frames, Compression::None, collector);
         return;
     }
@@ -525,6 +512,19 @@ fn read_input<F, W, H>(
         framer.run(|frame| each(Lent::Frame(frame, None)))
     };
     frame_outcome(name, result, frames, compression, collector);
+}
+
+/// Reports a mapped input that shrank while it was read (once, whichever thread notices: a
+/// worker may be the first to read past the new end).
+fn report_shrunk<F, W: Write>(map: &MappedFile, name: &str, collector: &mut Collector<'_, F, W>) {
+    if map.shrank_unreported() {
+        collector.summary.inputs_failed += 1;
+        collector.record_rejection(
+            name.to_owned(),
+            RejectReason::ReadError,
+            "the file shrank while it was read (truncated by another process?): what lay past its new end read as zeros, and the records there were rejected",
+        );
+    }
 }
 
 /// Reports how framing an input ended.
@@ -604,6 +604,12 @@ struct Batch {
     lent_span: Option<(usize, usize)>,
 }
 
+impl Drop for Batch {
+    fn drop(&mut self) {
+        self.let_go();
+    }
+}
+
 /// Where a record of a batch is, with its line.
 #[derive(Clone, Copy)]
 enum Slot {
@@ -646,6 +652,12 @@ impl Batch {
                 self.records.push((Slot::Lent { start, end }, line));
                 self.lent += 1;
                 let first = self.lent_span.map_or(start, |(first, _)| first);
+                if self.lent_span.is_none()
+                    && let Some(map) = &self.mapped
+                {
+                    // Its pages must stay until it is decoded.
+                    map.hold(start);
+                }
                 self.lent_span = Some((first, end));
                 self.mapped.is_some() && self.bytes() >= limit
             }
@@ -696,12 +708,20 @@ impl Batch {
         self.records.is_empty()
     }
 
+    /// Its lines in a mapped file are decoded: their pages may go.
+    fn let_go(&mut self) {
+        if let (Some(map), Some((start, _))) = (&self.mapped, self.lent_span.take()) {
+            map.let_go(start);
+        }
+    }
+
     /// Empties it for reuse, keeping its allocations (but not a buffer grown for a long line:
     /// every batch would come to hold one).
     fn clear(&mut self) {
         if self.buffer.len() > BATCH_BYTES {
             self.buffer = Vec::new();
         }
+        self.let_go();
         self.mapped = None;
         self.data.clear();
         self.records.clear();
@@ -724,6 +744,9 @@ fn process_batch<F, W>(
     collector.input = batch.input;
     for frame in batch.frames() {
         decode_frame(decoder, &batch.name, frame, options, prefilter, collector);
+    }
+    if let Some(map) = &batch.mapped {
+        report_shrunk(map, &batch.name, collector);
     }
 }
 
@@ -1020,7 +1043,8 @@ mod tests {
         // each pointing into the map.
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
         file.write_all(&input).expect("write");
-        let map = Arc::new(MappedFile::open(file.path(), &[]).expect("mapped"));
+        // SAFETY: a test file no other process rewrites.
+        let map = Arc::new(unsafe { MappedFile::open(file.path(), &[]) }.expect("mapped"));
         for limit in [1, 1000, SMALL_CHUNK] {
             let mut batches = Vec::new();
             let mut batch = Batch::new(0, "mixed".into());

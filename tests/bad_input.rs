@@ -312,6 +312,68 @@ fn hundred_megabyte_line_is_bounded() {
     );
 }
 
+/// A large file is read through a memory map whose pages are handed back as they are passed:
+/// pretty-printed documents (copied, not lent) and runs of over-long lines included, with one
+/// thread or two, memory stays far below the file's size.
+#[test]
+fn a_large_mapped_file_is_hunted_in_bounded_memory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("pretty.json");
+    // An event no rule matches: only the reading is measured.
+    let quiet = EVENT
+        .replace("secrets", "configmaps")
+        .replace("\"list\"", "\"get\"");
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&quiet).expect("event"),
+    )
+    .expect("pretty");
+    let long_line = format!("{}\n", "y".repeat((1 << 20) + 10));
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        let mut written = 0;
+        let mut documents = 0u64;
+        while written < 80 << 20 {
+            for _ in 0..2000 {
+                f.write_all(pretty.as_bytes()).expect("w");
+                f.write_all(b"\n").expect("w");
+                written += pretty.len() + 1;
+                documents += 1;
+            }
+            f.write_all(long_line.as_bytes()).expect("w");
+            written += long_line.len();
+        }
+        assert!(documents > 80_000);
+    }
+    for threads in ["1", "2"] {
+        let run = common::credwatch(
+            &[
+                "hunt",
+                "--no-builtin",
+                "-r",
+                "rules/sigmahq",
+                "--max-record-mb",
+                "1",
+                "--threads",
+                threads,
+                "--format",
+                "jsonl",
+                "-o",
+                "/dev/null",
+                path.to_str().expect("utf-8"),
+            ],
+            None,
+            dir.path(),
+        );
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(run.stderr.contains("too_large"), "{}", run.stderr);
+        assert!(
+            run.max_rss_kib < 64 * 1024,
+            "peak RSS {} KiB for an 80 MB file, {threads} thread(s)",
+            run.max_rss_kib
+        );
+    }
+}
+
 #[test]
 fn strict_fails_at_the_first_bad_record() {
     let dir = tempfile::tempdir().expect("temp dir");

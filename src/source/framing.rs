@@ -190,18 +190,18 @@ impl<R: Read> Framer<R> {
 
     /// Frames `data`, a whole input already in memory (a mapped file), as [`Framer::run_lending`]
     /// frames a stream: lines are lent as slices of `data` with their offset there, multi-line
-    /// documents gathered elsewhere. No `Lent::Done`: `data` outlives the run. The bytes of a
-    /// line over the record limit are passed to `release` as they are passed over (a mapped
-    /// file's pages need not stay in memory for a line that is only measured).
-    pub fn run_over<F, L>(
+    /// documents gathered elsewhere. No `Lent::Done`: `data` outlives the run. `passed` is
+    /// told, after each line and as the search for the end of an over-long line goes, the
+    /// offset before which the framer needs nothing more (a mapped file's pages can go).
+    pub fn run_over<F, P>(
         mut self,
         data: &[u8],
-        mut release: L,
+        mut passed: P,
         mut emit: F,
     ) -> Result<FrameStats, FrameError>
     where
         F: FnMut(Lent<'_>) -> ControlFlow<()>,
-        L: FnMut(std::ops::Range<usize>),
+        P: FnMut(usize),
     {
         let sniff = &data[..data.len().min(SNIFF)];
         if sniff.starts_with(&[0xff, 0xfe]) || sniff.starts_with(&[0xfe, 0xff]) {
@@ -220,7 +220,7 @@ impl<R: Read> Framer<R> {
         while start < data.len() {
             // The newline looked for a window at a time, so that a line found to be over the
             // limit is released as the search goes.
-            let (mut from, mut passed) = (start, start);
+            let mut from = start;
             let (end, newline) = loop {
                 let window = (from + CHUNK).min(data.len());
                 if let Some(at) = memchr::memchr(b'\n', &data[from..window]) {
@@ -231,8 +231,7 @@ impl<R: Read> Framer<R> {
                 }
                 from = window;
                 if from - start > self.max_record {
-                    release(passed..from);
-                    passed = from;
+                    passed(from);
                 }
             };
             // (Counted as the streaming framer counts: a last line without a newline before
@@ -253,6 +252,8 @@ impl<R: Read> Framer<R> {
             }
             line_no += 1;
             start = end + 1;
+            // A document's lines were copied: nothing before the next line is read again.
+            passed(start.min(data.len()));
         }
         let _ = self.flush_pending(&mut emit);
         Ok(self.stats)
@@ -309,7 +310,8 @@ impl<R: Read> Framer<R> {
             }
             scanned = end - start;
             if eof {
-                if start < end {
+                // (A line being read through may have ended right at a refill.)
+                if start < end || skipping.is_some() {
                     self.stats.lines += 1;
                     if skipping.is_some() || end - start > self.max_record {
                         let total = skipping.take().unwrap_or(0) + (end - start) as u64;
@@ -351,7 +353,7 @@ impl<R: Read> Framer<R> {
                 start = 0;
             }
             if end == self.buf.len() {
-                if skipping.is_some() || end >= self.max_record {
+                if skipping.is_some() || end > self.max_record {
                     // Over the limit: drop what we hold and keep reading to the newline.
                     *skipping.get_or_insert(0) += end as u64;
                     end = 0;
@@ -570,26 +572,32 @@ mod tests {
     /// at.
     fn framed_over(input: &[u8], max_record: usize) -> (Vec<String>, Result<FrameStats, String>) {
         let mut out = Vec::new();
-        let result = Framer::new(io::empty(), max_record).run_over(
-            input,
-            |_| {},
-            |lent| {
-                out.push(match lent {
-                    Lent::Frame(Frame::Record { bytes, line }, Some(at)) => {
-                        assert_eq!(&input[at..at + bytes.len()], bytes, "offset of line {line}");
-                        format!("{line}:{}", String::from_utf8_lossy(bytes))
-                    }
-                    Lent::Frame(Frame::Record { bytes, line }, None) => {
-                        format!("{line}:{}", String::from_utf8_lossy(bytes))
-                    }
-                    Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
-                        format!("{line}:too_large:{bytes}")
-                    }
-                    Lent::Done(_) => panic!("nothing is handed over when framing memory"),
-                });
-                ControlFlow::Continue(())
-            },
-        );
+        // Nothing is lent from before what the framer said it was done with.
+        let done_before = std::cell::Cell::new(0);
+        let passed = |at: usize| {
+            assert!(at >= done_before.get() && at <= input.len());
+            done_before.set(at);
+        };
+        let result = Framer::new(io::empty(), max_record).run_over(input, passed, |lent| {
+            out.push(match lent {
+                Lent::Frame(Frame::Record { bytes, line }, Some(at)) => {
+                    assert_eq!(&input[at..at + bytes.len()], bytes, "offset of line {line}");
+                    assert!(
+                        at >= done_before.get(),
+                        "line {line} lent after it was passed"
+                    );
+                    format!("{line}:{}", String::from_utf8_lossy(bytes))
+                }
+                Lent::Frame(Frame::Record { bytes, line }, None) => {
+                    format!("{line}:{}", String::from_utf8_lossy(bytes))
+                }
+                Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
+                    format!("{line}:too_large:{bytes}")
+                }
+                Lent::Done(_) => panic!("nothing is handed over when framing memory"),
+            });
+            ControlFlow::Continue(())
+        });
         (out, result.map_err(|e| e.to_string()))
     }
 
@@ -752,6 +760,65 @@ mod tests {
 
     /// A buffer grown for one long line is not what the following reads go into: every batch
     /// handed on would come to hold one that size.
+    /// Lines of the limit's length, one byte shorter and one longer, last or not, with read
+    /// buffers that grow to exactly the limit: the streaming and the in-memory framer agree, and
+    /// a line of the limit's length is a record.
+    #[test]
+    fn lines_at_the_limit_frame_alike_from_a_stream_and_from_memory() {
+        let limit = 32 << 10;
+        for len in [limit - 1, limit, limit + 1, 3 * limit] {
+            for last in [false, true] {
+                let mut input = b"{}\n".to_vec();
+                input.extend(std::iter::repeat_n(b'x', len));
+                if !last {
+                    input.extend_from_slice(b"\n{}\n");
+                }
+                let mut streamed = Vec::new();
+                let stats = Framer::new(&input[..], limit)
+                    .chunk(8 << 10)
+                    .run(|frame| {
+                        streamed.push(match frame {
+                            Frame::Record { bytes, line } => format!("{line}:{}", bytes.len()),
+                            Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
+                        });
+                        ControlFlow::Continue(())
+                    })
+                    .map_err(|e| e.to_string());
+                let mut over = Vec::new();
+                let over_stats = Framer::new(io::empty(), limit)
+                    .run_over(
+                        &input,
+                        |_| {},
+                        |lent| {
+                            if let Lent::Frame(frame, _) = lent {
+                                over.push(match frame {
+                                    Frame::Record { bytes, line } => {
+                                        format!("{line}:{}", bytes.len())
+                                    }
+                                    Frame::TooLarge { line, bytes } => {
+                                        format!("{line}:too_large:{bytes}")
+                                    }
+                                });
+                            }
+                            ControlFlow::Continue(())
+                        },
+                    )
+                    .map_err(|e| e.to_string());
+                assert_eq!(
+                    (&streamed, &stats),
+                    (&over, &over_stats),
+                    "{len} bytes, last {last}"
+                );
+                let expected = if len <= limit {
+                    format!("2:{len}")
+                } else {
+                    format!("2:too_large:{len}")
+                };
+                assert_eq!(streamed[1], expected, "{len} bytes, last {last}");
+            }
+        }
+    }
+
     #[test]
     fn lent_buffers_return_to_their_size_after_a_long_line() {
         let mut input = vec![b'x'; 100 << 10];

@@ -12,12 +12,13 @@
 //! Pages already read are handed back with [`MappedFile::release`], so a hunt's memory does
 //! not grow with the file (they stay in the page cache).
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// Smaller files are read: mapping one costs more than copying it.
 pub const MIN_MAPPED: u64 = 64 << 10;
@@ -57,16 +58,28 @@ pub struct MappedFile {
     ptr: *const u8,
     len: usize,
     slot: usize,
+    /// Where the parts still being read start (batches of lines handed to other threads).
+    held: Mutex<BTreeSet<usize>>,
+    /// Whether its shrinking was reported (once, by whichever thread noticed).
+    reported: AtomicBool,
 }
 
-// SAFETY: the map is read-only and lives until drop; the registry is atomics.
+// SAFETY: the map is read-only for this process and lives until drop; the registry is atomics.
 unsafe impl Send for MappedFile {}
 unsafe impl Sync for MappedFile {}
 
 impl MappedFile {
     /// Maps `path` when it is a regular file of at least [`MIN_MAPPED`] bytes whose content
     /// does not start with a compression format's magic; `None` means: read it instead.
-    pub fn open(path: &Path, magics: &[&[u8]]) -> Option<MappedFile> {
+    ///
+    /// # Safety
+    /// The bytes of the map are the file's: should another process rewrite the file in place
+    /// while it is mapped, [`MappedFile::bytes`] changes under whoever borrows it (text already
+    /// checked as UTF-8 may no longer be). A truncation is turned into zeros past the new end
+    /// (see the module), which leaves a string cut at a page boundary the same hazard. The
+    /// caller accepts that the file is not rewritten while mapped, as every tool that maps
+    /// its inputs does.
+    pub unsafe fn open(path: &Path, magics: &[&[u8]]) -> Option<MappedFile> {
         if !cfg!(target_os = "linux") {
             return None;
         }
@@ -109,6 +122,8 @@ impl MappedFile {
             ptr: ptr.cast(),
             len,
             slot,
+            held: Mutex::new(BTreeSet::new()),
+            reported: AtomicBool::new(false),
         };
         let bytes = map.bytes();
         if magics.iter().any(|m| bytes.starts_with(m)) {
@@ -118,13 +133,43 @@ impl MappedFile {
     }
 
     pub fn bytes(&self) -> &[u8] {
-        // SAFETY: `len` bytes mapped readable until drop (zero pages where the file shrank).
+        // SAFETY: `len` bytes mapped readable until drop (zero pages where the file shrank);
+        // that the file is not rewritten meanwhile is the contract of `open`.
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 
     /// Whether the file shrank while mapped: bytes past its new end read as zeros.
     pub fn shrank(&self) -> bool {
         REGISTRY[self.slot].shrank.load(Ordering::Acquire)
+    }
+
+    /// Whether it shrank and nobody said so yet (`true` once).
+    pub fn shrank_unreported(&self) -> bool {
+        self.shrank() && !self.reported.swap(true, Ordering::AcqRel)
+    }
+
+    /// Marks the part from `from` on as being read (until [`MappedFile::let_go`]).
+    pub fn hold(&self, from: usize) {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(from);
+    }
+
+    pub fn let_go(&self, from: usize) {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&from);
+    }
+
+    /// Where the first part still being read starts.
+    pub fn held_from(&self) -> Option<usize> {
+        self.held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .first()
+            .copied()
     }
 
     /// Hands back the memory of `range`, which nothing reads any more (reading it again would
@@ -183,25 +228,58 @@ fn handler_installed() -> bool {
         .is_some()
 }
 
+/// `si_code` of a fault on a mapped page past the end of its file.
+const BUS_ADRERR: libc::c_int = 2;
+
 extern "C" fn on_sigbus(
     _signal: libc::c_int,
     info: *mut libc::siginfo_t,
     _context: *mut libc::c_void,
 ) {
-    // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers.
-    let addr = unsafe { (*info).si_addr() } as usize;
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler; errno is this
+    // thread's, saved and put back around the calls below.
+    let errno = unsafe { *libc::__errno_location() };
+    let (code, addr) = unsafe { ((*info).si_code, (*info).si_addr() as usize) };
+    // Only a fault on a page past a file's end is ours to mend; a signal someone sent, or a
+    // memory error, goes to the previous action.
+    if code == BUS_ADRERR && zero_rest_of_map(addr) {
+        unsafe { *libc::__errno_location() = errno };
+        return;
+    }
+    if let Some(Some(Previous(previous))) = PREVIOUS.get() {
+        // SAFETY: restoring the action saved when ours was installed. A fault is retried on
+        // return and meets it; a sent signal is raised again (blocked until we return).
+        unsafe {
+            libc::sigaction(libc::SIGBUS, previous, std::ptr::null_mut());
+            if code <= 0 {
+                libc::raise(libc::SIGBUS);
+            }
+        }
+    }
+    unsafe { *libc::__errno_location() = errno };
+}
+
+/// Maps zero pages from `addr`'s page to the end of the registered map holding it; whether
+/// there was one.
+fn zero_rest_of_map(addr: usize) -> bool {
     let page = PAGE_SIZE.load(Ordering::Relaxed);
     for slot in &REGISTRY {
+        // `len` is stored before `start`: a slot whose start reads the same before and after
+        // its length is one map, not the length of another reusing the slot.
         let start = slot.start.load(Ordering::Acquire);
         let len = slot.len.load(Ordering::Acquire);
-        if start == 0 || start == CLAIMED || addr < start || addr >= start + len {
+        if start == 0
+            || start == CLAIMED
+            || slot.start.load(Ordering::Acquire) != start
+            || addr < start
+            || addr >= start + len
+        {
             continue;
         }
-        // Zero pages from the faulting one to the end of the map; the read is retried there.
         let from = addr / page * page;
         let end = (start + len).next_multiple_of(page);
-        // SAFETY: replaces pages of our own live map (registered, so not yet unmapped) with
-        // anonymous zero pages of the same protection.
+        // SAFETY: replaces pages of one of our live maps (registered, so not unmapped yet)
+        // with anonymous zero pages of the same protection, within its bounds.
         let zeros = unsafe {
             libc::mmap(
                 from as *mut libc::c_void,
@@ -214,20 +292,21 @@ extern "C" fn on_sigbus(
         };
         if zeros != libc::MAP_FAILED {
             slot.shrank.store(true, Ordering::Release);
-            return;
+            return true;
         }
     }
-    // Not a map of ours: back to the previous action, which the retried access then meets.
-    if let Some(Some(Previous(previous))) = PREVIOUS.get() {
-        // SAFETY: restoring the action saved when ours was installed.
-        unsafe { libc::sigaction(libc::SIGBUS, previous, std::ptr::null_mut()) };
-    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    fn map_file(path: &Path, magics: &[&[u8]]) -> Option<MappedFile> {
+        // SAFETY: test files no other process rewrites.
+        unsafe { MappedFile::open(path, magics) }
+    }
 
     fn file_of(len: usize) -> tempfile::NamedTempFile {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");
@@ -241,24 +320,24 @@ mod tests {
     fn maps_large_plain_files_only() {
         let small = file_of(MIN_MAPPED as usize - 1);
         assert!(
-            MappedFile::open(small.path(), &[]).is_none(),
+            map_file(small.path(), &[]).is_none(),
             "small files are read"
         );
         let large = file_of(MIN_MAPPED as usize * 3);
-        let map = MappedFile::open(large.path(), &[]).expect("mapped");
+        let map = map_file(large.path(), &[]).expect("mapped");
         let on_disk = std::fs::read(large.path()).expect("read");
         assert!(map.bytes() == on_disk.as_slice());
         assert!(
-            MappedFile::open(large.path(), &[b"abc"]).is_none(),
+            map_file(large.path(), &[b"abc"]).is_none(),
             "a magic is read"
         );
-        assert!(MappedFile::open(Path::new("/nonexistent/file"), &[]).is_none());
+        assert!(map_file(Path::new("/nonexistent/file"), &[]).is_none());
     }
 
     #[test]
     fn released_pages_read_the_same() {
         let file = file_of(MIN_MAPPED as usize * 4);
-        let map = MappedFile::open(file.path(), &[]).expect("mapped");
+        let map = map_file(file.path(), &[]).expect("mapped");
         let before = map.bytes().to_vec();
         map.release(100..map.bytes().len() - 100);
         map.release(0..usize::MAX);
@@ -274,8 +353,8 @@ mod tests {
         let cut = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(cut.path(), vec![b'x'; len]).expect("write");
         let other = file_of(len);
-        let map = MappedFile::open(cut.path(), &[]).expect("mapped");
-        let other_map = MappedFile::open(other.path(), &[]).expect("mapped");
+        let map = map_file(cut.path(), &[]).expect("mapped");
+        let other_map = map_file(other.path(), &[]).expect("mapped");
         let kept = len / 4;
         std::fs::OpenOptions::new()
             .write(true)

@@ -155,11 +155,7 @@ impl Alerts {
                     }));
                 }
             }
-            cursors.push(Cursor::Memory {
-                store,
-                next: 0,
-                head: 0..0,
-            });
+            cursors.push(Cursor::Memory { store, next: 0 });
         }
         let mut heap = BinaryHeap::new();
         for (i, cursor) in cursors.iter_mut().enumerate() {
@@ -181,10 +177,10 @@ impl Alerts {
 /// per line).
 enum Cursor<'s> {
     Run(RunReader<'s>),
+    /// (Its current alert is the one before `next`.)
     Memory {
         store: &'s AlertStore,
         next: usize,
-        head: std::ops::Range<usize>,
     },
 }
 
@@ -192,12 +188,11 @@ impl Cursor<'_> {
     /// Moves to the next alert and returns its key; `None` at the end.
     fn advance(&mut self) -> io::Result<Option<SortKey>> {
         match self {
-            Cursor::Memory { store, next, head } => {
-                let Some(&(key, a, b)) = store.index.get(*next) else {
+            Cursor::Memory { store, next } => {
+                let Some(&(key, ..)) = store.index.get(*next) else {
                     return Ok(None);
                 };
                 *next += 1;
-                *head = a..b;
                 Ok(Some(key))
             }
             Cursor::Run(run) => {
@@ -228,7 +223,10 @@ impl Cursor<'_> {
     /// The current alert's JSON line.
     fn head(&self) -> &[u8] {
         match self {
-            Cursor::Memory { store, head, .. } => &store.bytes[head.clone()],
+            Cursor::Memory { store, next } => match next.checked_sub(1).map(|i| store.index[i]) {
+                Some((_, a, b)) => &store.bytes[a..b],
+                None => &[],
+            },
             Cursor::Run(run) => &run.buf[run.head.clone()],
         }
     }

@@ -203,19 +203,8 @@ impl<R: Read> Framer<R> {
         F: FnMut(Lent<'_>) -> ControlFlow<()>,
         P: FnMut(usize),
     {
-        let sniff = &data[..data.len().min(SNIFF)];
-        if sniff.starts_with(&[0xff, 0xfe]) || sniff.starts_with(&[0xfe, 0xff]) {
-            return Err(FrameError::Utf16);
-        }
-        if memchr::memchr(0, sniff).is_some() {
-            return Err(FrameError::Binary);
-        }
+        let mut start = sniff(data)?;
         self.stats.bytes = data.len() as u64;
-        let mut start = if sniff.starts_with(UTF8_BOM) {
-            UTF8_BOM.len()
-        } else {
-            0
-        };
         let mut line_no = 1u64;
         while start < data.len() {
             // The newline looked for a window at a time, so that a line found to be over the
@@ -381,16 +370,7 @@ impl<R: Read> Framer<R> {
             };
             if first_read {
                 first_read = false;
-                let sniff = &self.buf[end..end + n.min(SNIFF)];
-                if sniff.starts_with(&[0xff, 0xfe]) || sniff.starts_with(&[0xfe, 0xff]) {
-                    return Err(FrameError::Utf16);
-                }
-                if memchr::memchr(0, sniff).is_some() {
-                    return Err(FrameError::Binary);
-                }
-                if sniff.starts_with(UTF8_BOM) {
-                    start += UTF8_BOM.len(); // editors on Windows write one; it is no content
-                }
+                start += sniff(&self.buf[end..end + n])?;
             }
             self.stats.bytes += n as u64;
             end += n;
@@ -523,6 +503,23 @@ impl<R: Read> Framer<R> {
     }
 }
 
+/// Refuses binary and UTF-16 content by its first bytes; the length of a UTF-8 byte order mark
+/// to pass over (editors on Windows write one; it is no content).
+fn sniff(head: &[u8]) -> Result<usize, FrameError> {
+    let head = &head[..head.len().min(SNIFF)];
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+        return Err(FrameError::Utf16);
+    }
+    if memchr::memchr(0, head).is_some() {
+        return Err(FrameError::Binary);
+    }
+    Ok(if head.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    })
+}
+
 fn read_retrying<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
     loop {
         match reader.read(buf) {
@@ -536,18 +533,12 @@ fn read_retrying<R: Read>(reader: &mut R, buf: &mut [u8]) -> io::Result<usize> {
 mod tests {
     use super::*;
 
-    /// Frames `input` and lists what came out: `line:text` for records, `line:too_large:N`.
-    /// Frames `input`, and checks that lending frames give the same records whether the input
-    /// comes in one read or a few bytes at a time.
+    /// Frames `input` and lists what came out (see [`shown`]), after checking that lending
+    /// frames, in one read or a few bytes at a time, and framing over memory give the same.
     fn frames(input: &[u8], max_record: usize) -> (Vec<String>, Result<FrameStats, String>) {
         let mut out = Vec::new();
         let result = Framer::new(input, max_record).run(|frame| {
-            out.push(match frame {
-                Frame::Record { bytes, line } => {
-                    format!("{line}:{}", String::from_utf8_lossy(bytes))
-                }
-                Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
-            });
+            out.push(shown(&frame));
             ControlFlow::Continue(())
         });
         let result = result.map_err(|e| e.to_string());
@@ -568,6 +559,14 @@ mod tests {
         (out, result)
     }
 
+    /// `line:text` for a record, `line:too_large:N` for one over the limit.
+    fn shown(frame: &Frame<'_>) -> String {
+        match frame {
+            Frame::Record { bytes, line } => format!("{line}:{}", String::from_utf8_lossy(bytes)),
+            Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
+        }
+    }
+
     /// Frames `input` as a mapped file is framed, each line read back at the offset it was lent
     /// at.
     fn framed_over(input: &[u8], max_record: usize) -> (Vec<String>, Result<FrameStats, String>) {
@@ -579,23 +578,21 @@ mod tests {
             done_before.set(at);
         };
         let result = Framer::new(io::empty(), max_record).run_over(input, passed, |lent| {
-            out.push(match lent {
-                Lent::Frame(Frame::Record { bytes, line }, Some(at)) => {
-                    assert_eq!(&input[at..at + bytes.len()], bytes, "offset of line {line}");
-                    assert!(
-                        at >= done_before.get(),
-                        "line {line} lent after it was passed"
-                    );
-                    format!("{line}:{}", String::from_utf8_lossy(bytes))
-                }
-                Lent::Frame(Frame::Record { bytes, line }, None) => {
-                    format!("{line}:{}", String::from_utf8_lossy(bytes))
-                }
-                Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
-                    format!("{line}:too_large:{bytes}")
-                }
-                Lent::Done(_) => panic!("nothing is handed over when framing memory"),
-            });
+            let Lent::Frame(frame, at) = lent else {
+                panic!("nothing is handed over when framing memory");
+            };
+            if let (Frame::Record { bytes, line }, Some(at)) = (&frame, at) {
+                assert_eq!(
+                    &input[at..at + bytes.len()],
+                    *bytes,
+                    "offset of line {line}"
+                );
+                assert!(
+                    at >= done_before.get(),
+                    "line {line} lent after it was passed"
+                );
+            }
+            out.push(shown(&frame));
             ControlFlow::Continue(())
         });
         (out, result.map_err(|e| e.to_string()))
@@ -633,12 +630,7 @@ mod tests {
                     waiting.push((out.len(), at, bytes.len()));
                     out.push(format!("{line}:"));
                 }
-                Lent::Frame(Frame::Record { bytes, line }, None) => {
-                    out.push(format!("{line}:{}", String::from_utf8_lossy(bytes)));
-                }
-                Lent::Frame(Frame::TooLarge { line, bytes }, _) => {
-                    out.push(format!("{line}:too_large:{bytes}"));
-                }
+                Lent::Frame(frame, _) => out.push(shown(&frame)),
                 Lent::Done(buffer) => {
                     for (slot, at, len) in waiting.drain(..) {
                         let text = String::from_utf8_lossy(&buffer[at..at + len]);
@@ -758,14 +750,17 @@ mod tests {
         }
     }
 
-    /// A buffer grown for one long line is not what the following reads go into: every batch
-    /// handed on would come to hold one that size.
     /// Lines of the limit's length, one byte shorter and one longer, last or not, with read
     /// buffers that grow to exactly the limit: the streaming and the in-memory framer agree, and
     /// a line of the limit's length is a record.
     #[test]
     fn lines_at_the_limit_frame_alike_from_a_stream_and_from_memory() {
         let limit = 32 << 10;
+        // Lengths, not the long texts.
+        let sized = |frame: Frame<'_>| match frame {
+            Frame::Record { bytes, line } => format!("{line}:{}", bytes.len()),
+            Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
+        };
         for len in [limit - 1, limit, limit + 1, 3 * limit] {
             for last in [false, true] {
                 let mut input = b"{}\n".to_vec();
@@ -777,10 +772,7 @@ mod tests {
                 let stats = Framer::new(&input[..], limit)
                     .chunk(8 << 10)
                     .run(|frame| {
-                        streamed.push(match frame {
-                            Frame::Record { bytes, line } => format!("{line}:{}", bytes.len()),
-                            Frame::TooLarge { line, bytes } => format!("{line}:too_large:{bytes}"),
-                        });
+                        streamed.push(sized(frame));
                         ControlFlow::Continue(())
                     })
                     .map_err(|e| e.to_string());
@@ -791,14 +783,7 @@ mod tests {
                         |_| {},
                         |lent| {
                             if let Lent::Frame(frame, _) = lent {
-                                over.push(match frame {
-                                    Frame::Record { bytes, line } => {
-                                        format!("{line}:{}", bytes.len())
-                                    }
-                                    Frame::TooLarge { line, bytes } => {
-                                        format!("{line}:too_large:{bytes}")
-                                    }
-                                });
+                                over.push(sized(frame));
                             }
                             ControlFlow::Continue(())
                         },
@@ -819,6 +804,8 @@ mod tests {
         }
     }
 
+    /// A buffer grown for one long line is not what the following reads go into: every batch
+    /// handed on would come to hold one that size.
     #[test]
     fn lent_buffers_return_to_their_size_after_a_long_line() {
         let mut input = vec![b'x'; 100 << 10];
